@@ -1,0 +1,157 @@
+"""Catalog of the Win32 and RAS error codes a RAS sender meets.
+
+Every code here comes from ``shared/domain-facts.md`` (sections 5 and 6), which cites the KB
+articles. ``transient`` is the *default* classification a retry policy starts from; a policy
+may override it with its own ``retry_on`` set. Where the classification is a modelling
+inference rather than a documented fact, ``transient_source`` says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "CATALOG",
+    "Code",
+    "DEFAULT_RETRYABLE",
+    "LINK_SUSPECT",
+    "explain",
+    "lookup",
+    "symbol_of",
+]
+
+Layer = Literal["ras", "name-resolution", "transport", "smb", "credentials", "server"]
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """One error code: what it means, where it arises, and whether a retry can help."""
+
+    number: int
+    symbol: str
+    message: str
+    layer: Layer
+    transient: bool
+    cause: str
+    transient_source: str = "[I] modelling inference"
+
+
+def _c(number: int, symbol: str, message: str, layer: Layer, transient: bool, cause: str,
+       source: str = "[I] modelling inference") -> Code:
+    return Code(number, symbol, message, layer, transient, cause, source)
+
+
+_CODES = (
+    # Win32 codes from WNetAddConnection2 over a new link (domain-facts.md section 5).
+    _c(5, "ERROR_ACCESS_DENIED", "Access is denied.", "credentials", False, "permissions"),
+    _c(51, "ERROR_REM_NOT_LIST", "The remote computer is not available.", "transport", True,
+       "NetBIOS: remote not listening"),
+    _c(53, "ERROR_BAD_NETPATH", "The network path was not found.", "name-resolution", True,
+       "name resolution or connectivity; transient right after the link comes up",
+       "[C] Q174520, Q222840, Q141344, Q182825; transient right after link-up is [I]"),
+    _c(59, "ERROR_UNEXP_NET_ERR", "An unexpected network error occurred.", "transport", True,
+       "transport failure"),
+    _c(64, "ERROR_NETNAME_DELETED", "The specified network name is no longer available.",
+       "transport", True, "session dropped (link drop)"),
+    _c(67, "ERROR_BAD_NET_NAME", "The network name cannot be found.", "smb", False,
+       "server reached, share missing",
+       "[I] usually permanent; SMS 2.0 still logged 'Operation is retryable' (Q235753)"),
+    _c(70, "ERROR_SHARING_PAUSED",
+       "The remote server has been paused or is in the process of being started.", "server",
+       True, "server service starting"),
+    _c(71, "ERROR_REQ_NOT_ACCEP",
+       "No more connections can be made to this remote computer at this time because there "
+       "are already as many connections as the computer can accept.", "server", True,
+       "connection limit"),
+    _c(86, "ERROR_INVALID_PASSWORD", "The specified network password is not correct.",
+       "credentials", False, "credentials"),
+    _c(121, "ERROR_SEM_TIMEOUT", "The semaphore timeout period has expired.", "smb", True,
+       "SMB I/O time-out on a slow link"),
+    _c(170, "ERROR_BUSY", "The requested resource is in use.", "server", True,
+       "provider is busy, possibly initializing; the caller should retry",
+       "[C] documented: 'The caller should retry.'"),
+    _c(1219, "ERROR_SESSION_CREDENTIAL_CONFLICT",
+       "The credentials supplied conflict with an existing set of credentials.",
+       "credentials", False, "existing session, other user"),
+    _c(1222, "ERROR_NO_NETWORK", "The network is not present or not started.", "transport",
+       True, "link down; transient while the link comes up"),
+    _c(1231, "ERROR_NETWORK_UNREACHABLE", "The remote network is not reachable by the "
+       "transport.", "transport", True, "routing"),
+    _c(1326, "ERROR_LOGON_FAILURE", "Logon failure: unknown user name or bad password.",
+       "credentials", False,
+       "address account wrong; retries can lock the account out (Q163747)"),
+    # RAS (RasDial) codes; NT4 defines 600-752 only (domain-facts.md section 6).
+    _c(619, "ERROR_PORT_DISCONNECTED", "The port is disconnected.", "ras", True,
+       "port dropped", "[C] domain-facts table 6"),
+    _c(629, "ERROR_REMOTE_DISCONNECTION",
+       "The data link was terminated by the remote machine.", "ras", True,
+       "seen on SNA RAS over 9600-bps SDLC (Q162594)", "[C] domain-facts table 6"),
+    _c(633, "ERROR_PORT_NOT_AVAILABLE", "The port is already in use or is not configured for "
+       "Remote Access dial out.", "ras", True,
+       "no free port; SNA outages leak ports (Q196077)", "[C] transient if in use"),
+    _c(638, "ERROR_REQUEST_TIMEOUT", "The request has timed out.", "ras", True,
+       "request timed out", "[C] domain-facts table 6"),
+    _c(650, "ERROR_SERVER_NOT_RESPONDING", "The Remote Access server is not responding.",
+       "ras", True, "server not responding", "[C] domain-facts table 6"),
+    _c(651, "ERROR_FROM_DEVICE",
+       "Your modem (or other connecting device) has reported an error.", "ras", True,
+       "seen on SNA RAS after 629 (Q162594)", "[C] domain-facts table 6"),
+    _c(676, "ERROR_LINE_BUSY", "The line is busy.", "ras", True, "all ports in use",
+       "[C] domain-facts table 6"),
+    _c(678, "ERROR_NO_ANSWER", "There is no answer.", "ras", True, "no answer",
+       "[C] domain-facts table 6"),
+    _c(679, "ERROR_NO_CARRIER", "Cannot detect carrier.", "ras", True, "no carrier",
+       "[C] domain-facts table 6"),
+    _c(680, "ERROR_NO_DIALTONE", "There is no dial tone.", "ras", True, "no dial tone",
+       "[C] domain-facts table 6"),
+    _c(691, "ERROR_AUTHENTICATION_FAILURE", "Access denied because username and/or password "
+       "is invalid on the domain.", "ras", False, "bad dial-in credentials",
+       "[C] domain-facts table 6"),
+    _c(718, "ERROR_PPP_TIMEOUT",
+       "Timed out waiting for a valid response from the remote PPP peer.", "ras", True,
+       "slow links; AuthenticateTimeout expired (Q139300)", "[C] domain-facts table 6"),
+    _c(734, "ERROR_PPP_LCP_TERMINATED", "The PPP link control protocol terminated.", "ras",
+       True, "LCP terminated", "[C] domain-facts table 6"),
+    _c(738, "ERROR_PPP_NO_ADDRESS_ASSIGNED", "The server did not assign an address.", "ras",
+       True, "IPCP got no address", "[C] domain-facts table 6"),
+)
+
+CATALOG: dict[int, Code] = {code.number: code for code in _CODES}
+
+#: Codes a policy retries unless it says otherwise: every code classified transient.
+DEFAULT_RETRYABLE: frozenset[int] = frozenset(c.number for c in _CODES if c.transient)
+
+#: Map failures that implicate the link itself rather than the server: a run of these is the
+#: signal to hang up and redial (``RetryPolicy.redial_after``). [I] 70, 71 and 170 say the
+#: server was reached, so a new link would not help.
+LINK_SUSPECT: frozenset[int] = frozenset({51, 53, 59, 64, 121, 1222, 1231})
+
+
+def lookup(number: int) -> Code | None:
+    """The catalog entry for ``number``, or None for a code rassim does not know."""
+    return CATALOG.get(number)
+
+
+def symbol_of(number: int) -> str:
+    """The symbolic name of ``number``, or ``"UNKNOWN"`` for codes outside the catalog."""
+    code = CATALOG.get(number)
+    return code.symbol if code else "UNKNOWN"
+
+
+def explain(number: int) -> str:
+    """A multi-line human description of ``number`` (what ``rassim explain`` prints)."""
+    code = CATALOG.get(number)
+    if code is None:
+        known = ", ".join(str(n) for n in sorted(CATALOG))
+        return f"{number}: not in rassim's catalog. Known codes: {known}."
+    kind = "transient (retried by default)" if code.transient else "permanent (not retried)"
+    return "\n".join(
+        [
+            f"{code.number} {code.symbol}",
+            f"  message:   {code.message}",
+            f"  layer:     {code.layer}",
+            f"  cause:     {code.cause}",
+            f"  retry:     {kind}; source: {code.transient_source}",
+        ]
+    )

@@ -1,0 +1,217 @@
+"""Retry policies: flat, frozen, keyword-only, validated records.
+
+A policy is data a sweep can vary field by field and a TOML table can hold, not a graph of
+combinators. ``RetryPolicy(...)`` validates eagerly and raises ``PolicyError`` naming the
+field and the fix. Times are seconds.
+
+How the fields act (the procedure in ``sender.procedure`` is the normative text):
+
+* ``max_dials`` bounds RasDial calls. A dial that fails with a retryable code is followed by
+  a redial after ``redial_wait`` (jittered), while dials remain.
+* On a connected link the sender waits ``settle``, then makes up to ``attempts_per_dial``
+  map attempts. Between map attempts it waits ``initial_wait * backoff_base**k`` capped at
+  ``max_wait`` (k = 0 for the first retry on this link), jittered per ``jitter``.
+* ``redial_after = N``: after N consecutive failures whose codes are in ``redial_on`` (codes
+  that implicate the link, not the server) the sender hangs up and redials even if
+  ``attempts_per_dial`` is not used up. Once ``attempts_per_dial`` is used up it redials too,
+  if dials remain.
+* ``deadline``: no dial or map attempt starts at or after ``started_at + deadline``, and the
+  sender never sleeps past it. An attempt already in flight is not interrupted (a blocking
+  WNetAddConnection2 cannot be), so an outcome may land after the deadline by at most one
+  step's duration.
+* A failure whose code is not in ``retry_on`` ends the procedure at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sender.codes import DEFAULT_RETRYABLE, LINK_SUSPECT
+
+__all__ = [
+    "JITTER_MODES",
+    "PRESETS",
+    "Backoff",
+    "PolicyError",
+    "RetryPolicy",
+    "UniformSource",
+    "preset",
+]
+
+Jitter = Literal["none", "full", "equal", "decorrelated"]
+JITTER_MODES: tuple[str, ...] = ("none", "full", "equal", "decorrelated")
+
+# Upper bounds that no sensible policy reaches; past them a value is a typo (e.g. "6000"
+# attempts) that would make a trial run for simulated days.
+_MAX_COUNT = 10_000
+_MAX_SECONDS = 7 * 24 * 3600.0  # SMS reschedules send requests for up to 7 days (Q214485)
+
+
+class PolicyError(ValueError):
+    """A policy field is invalid. ``field`` names it; the message says how to fix it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class UniformSource(Protocol):
+    """Anything with ``random() -> float`` in [0, 1): a ``numpy.random.Generator`` will do."""
+
+    def random(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPolicy:
+    """How the sender retries a map and redials. See the module docstring for semantics."""
+
+    name: str = "custom"
+    attempts_per_dial: int = 1
+    settle: float = 0.0
+    initial_wait: float = 1.0
+    backoff_base: float = 2.0
+    max_wait: float = 60.0
+    jitter: Jitter = "none"
+    deadline: float | None = None
+    retry_on: frozenset[int] = DEFAULT_RETRYABLE
+    redial_after: int | None = None
+    redial_on: frozenset[int] = LINK_SUSPECT
+    max_dials: int = 1
+    redial_wait: float = 0.0
+
+    def __post_init__(self) -> None:
+        _count("attempts_per_dial", self.attempts_per_dial, minimum=1)
+        _count("max_dials", self.max_dials, minimum=1)
+        if self.redial_after is not None:
+            _count("redial_after", self.redial_after, minimum=1)
+        for name in ("settle", "initial_wait", "max_wait", "redial_wait"):
+            _seconds(name, getattr(self, name))
+        if self.deadline is not None:
+            _seconds("deadline", self.deadline)
+            if self.deadline == 0:
+                raise PolicyError("deadline", "must be positive; omit it for no deadline")
+        if not isinstance(self.backoff_base, int | float) or isinstance(self.backoff_base, bool):
+            raise PolicyError("backoff_base", "must be a number >= 1 (1 = constant waits)")
+        if not math.isfinite(self.backoff_base) or not 1.0 <= self.backoff_base <= 100.0:
+            raise PolicyError("backoff_base", f"must be between 1 and 100, got {self.backoff_base}")
+        if self.max_wait < self.initial_wait:
+            raise PolicyError(
+                "max_wait",
+                f"must be at least initial_wait ({self.initial_wait}s), got {self.max_wait}s",
+            )
+        if self.jitter not in JITTER_MODES:
+            raise PolicyError(
+                "jitter", f"unknown mode {self.jitter!r}; use one of {', '.join(JITTER_MODES)}"
+            )
+        for name in ("retry_on", "redial_on"):
+            codes = getattr(self, name)
+            if not isinstance(codes, frozenset):
+                object.__setattr__(self, name, frozenset(codes))
+                codes = getattr(self, name)
+            for code in codes:
+                if not isinstance(code, int) or isinstance(code, bool) or code <= 0:
+                    raise PolicyError(name, f"codes must be positive integers, got {code!r}")
+        if not isinstance(self.name, str) or not self.name:
+            raise PolicyError("name", "must be a non-empty string")
+
+    def replace(self, **changes: object) -> RetryPolicy:
+        """A copy with ``changes`` applied and validated (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def describe(self) -> dict[str, object]:
+        """The policy as a plain dict (codes sorted), for JSON output and provenance."""
+        out: dict[str, object] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = sorted(value) if isinstance(value, frozenset) else value
+        return out
+
+
+def _count(name: str, value: object, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PolicyError(name, f"must be a whole number, got {value!r}")
+    if not minimum <= value <= _MAX_COUNT:
+        raise PolicyError(name, f"must be between {minimum} and {_MAX_COUNT}, got {value}")
+
+
+def _seconds(name: str, value: object) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise PolicyError(name, f"must be a duration in seconds, got {value!r}")
+    if not math.isfinite(value) or value < 0:
+        raise PolicyError(name, f"must be a finite, non-negative duration, got {value}")
+    if value > _MAX_SECONDS:
+        raise PolicyError(name, f"must be at most 7 days ({_MAX_SECONDS:.0f}s), got {value}s")
+
+
+class Backoff:
+    """The wait before each retry in one sequence (map retries on one link, or redials).
+
+    ``none``: ``min(cap, initial * base**k)``. ``full``: uniform in [0, that]. ``equal``: half
+    of it plus uniform in [0, half]. ``decorrelated``: ``min(cap, uniform(initial, 3 * prev))``
+    with ``prev`` starting at ``initial`` (the AWS Architecture Blog variants). The rng is
+    touched only when the mode is random, so a policy without jitter consumes no draws.
+    """
+
+    __slots__ = ("_initial", "_base", "_cap", "_jitter", "_rng", "_step", "_prev")
+
+    def __init__(self, initial: float, base: float, cap: float, jitter: str,
+                 rng: UniformSource) -> None:
+        self._initial = initial
+        self._base = base
+        self._cap = max(cap, initial)
+        self._jitter = jitter
+        self._rng = rng
+        self._step = initial  # the un-jittered wait of the next retry
+        self._prev = initial
+
+    def next_wait(self) -> float:
+        """The wait before the next retry in this sequence, within [0, cap]."""
+        ceiling = self._step
+        self._step = min(self._cap, self._step * self._base)
+        mode = self._jitter
+        if mode == "none":
+            return ceiling
+        if mode == "full":
+            return ceiling * self._rng.random()
+        if mode == "equal":
+            return ceiling / 2 + ceiling / 2 * self._rng.random()
+        low, high = self._initial, max(self._initial, self._prev * 3)
+        self._prev = min(self._cap, low + (high - low) * self._rng.random())
+        return self._prev
+
+
+# Named presets. Microsoft never published Connras.dll's retry count or delay (Q221951 only
+# says "a retry mechanism has been added"), so "connras-fix" is our reading of "a few quick
+# retries on the same link", not a documented value.
+PRESETS: dict[str, RetryPolicy] = {
+    p.name: p
+    for p in (
+        # The pre-SP1 connection component: one map per dial, no retry of its own.
+        RetryPolicy(name="pre-fix", attempts_per_dial=1, max_dials=1),
+        # SP1's Connras.dll as we model it: a few quick retries on the same link. [I]
+        RetryPolicy(name="connras-fix", attempts_per_dial=4, initial_wait=5.0, backoff_base=1.0,
+                    max_wait=5.0, max_dials=1),
+        # SMS 2.0 sender defaults: 2 retries, 1 minute apart, each redialing
+        # (SMS 2.0 help dsendadv.htm), with the pre-fix single map per dial.
+        RetryPolicy(name="sms2-defaults", attempts_per_dial=1, max_dials=3, redial_wait=60.0,
+                    backoff_base=1.0, initial_wait=60.0, max_wait=60.0),
+        # AWS Architecture Blog "full jitter": capped exponential, uniform in [0, cap].
+        RetryPolicy(name="aws-full-jitter", attempts_per_dial=8, initial_wait=1.0,
+                    backoff_base=2.0, max_wait=30.0, jitter="full", max_dials=2,
+                    redial_wait=30.0, deadline=300.0),
+    )
+}
+
+
+def preset(name: str) -> RetryPolicy:
+    """The preset called ``name``; ``PolicyError`` listing the known names otherwise."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        known = ", ".join(sorted(PRESETS))
+        raise PolicyError("policy", f"unknown preset {name!r}; use one of: {known}") from None
+

@@ -1,0 +1,145 @@
+"""The sender's connect procedure: dial RAS, map the share, retry under a policy.
+
+Theory of operation
+-------------------
+``connect`` is a generator: it yields effects (``Dial``, ``AddConnection``, ``Sleep``,
+``HangUp``) and is sent results (``Succeeded``/``Failed``) carrying ``at``, the driver's clock
+when the effect finished. It returns an outcome. It is sans-I/O: the same code runs under the
+SimPy world in ``sim`` and under a synchronous real-time driver (``sender.driver``).
+
+Rules (tests enforce each one):
+
+1. It never reads a clock, sleeps, touches the network or uses module-level randomness. Its
+   notion of time is ``started_at`` and the ``at`` of the last result. Jitter draws come
+   from the ``rng`` argument, and only when the policy's jitter mode is random.
+2. No ``AddConnection`` before a ``Dial`` has succeeded, and none on a link it hung up.
+3. Every path that abandons a successfully dialed connection yields ``HangUp`` before it
+   returns or redials. A failed dial holds no connection, so it is not hung up. [I] Win32
+   requires RasHangUp on the handle of a failed RasDial; the world models that as freeing
+   nothing, so we leave the effect out rather than trace a no-op.
+4. No dial or map attempt starts at or after the deadline; no ``Sleep`` ends after it.
+5. ``attempts_per_dial`` and ``max_dials`` are never exceeded.
+6. A failure whose code is not in ``policy.retry_on`` ends the procedure at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from sender.effects import (
+    AddConnection,
+    Connected,
+    Dial,
+    Effect,
+    Failed,
+    GaveUp,
+    HangUp,
+    Outcome,
+    Result,
+    Sleep,
+)
+from sender.policy import Backoff, RetryPolicy, UniformSource
+
+__all__ = ["Procedure", "Target", "connect"]
+
+Procedure = Generator[Effect, Result, Outcome]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What to connect to: the phonebook entry to dial and the share to map."""
+
+    entry: str
+    remote: str
+    user: str = ""
+
+
+class _NeverRandom:
+    """Stand-in rng for policies without jitter: drawing from it is a bug."""
+
+    def random(self) -> float:
+        raise AssertionError("a policy with jitter='none' drew a random number")
+
+
+def connect(policy: RetryPolicy, target: Target, rng: UniformSource | None = None, *,
+            started_at: float = 0.0) -> Procedure:
+    """Dial ``target.entry`` and map ``target.remote``, retrying per ``policy``."""
+    if rng is None:
+        rng = _NeverRandom()
+    deadline_at = started_at + policy.deadline if policy.deadline is not None else math.inf
+    redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
+                           max(policy.max_wait, policy.redial_wait), policy.jitter, rng)
+    now = started_at
+    attempts = dials = 0
+    codes: list[int] = []
+
+    def gave_up(reason: str) -> GaveUp:
+        return GaveUp(reason=reason, code=codes[-1] if codes else 0, at=now,
+                      attempts=attempts, dials=dials, codes=tuple(codes))
+
+    while True:
+        # ---- dial ------------------------------------------------------------------------
+        if now >= deadline_at:
+            return gave_up("deadline")
+        dials += 1
+        result = yield Dial(target.entry)
+        now = result.at
+        if isinstance(result, Failed):
+            codes.append(result.code)
+            if result.code not in policy.retry_on:
+                return gave_up("non_retryable")
+            if dials >= policy.max_dials:
+                return gave_up("dials_exhausted")
+            wait = redial_waits.next_wait()
+            if now + wait >= deadline_at:
+                return gave_up("deadline")
+            if wait > 0:
+                now = (yield Sleep(wait)).at
+            continue
+
+        # ---- connected: settle, then map attempts on this link ---------------------------
+        map_waits = Backoff(policy.initial_wait, policy.backoff_base, policy.max_wait,
+                            policy.jitter, rng)
+        on_this_link = 0
+        suspect_run = 0
+        reason = ""
+        wait = policy.settle
+        while True:
+            if wait > 0:
+                if now + wait >= deadline_at:
+                    reason = "deadline"
+                    break
+                now = (yield Sleep(wait)).at
+            if now >= deadline_at:
+                reason = "deadline"
+                break
+            attempts += 1
+            on_this_link += 1
+            result = yield AddConnection(target.remote, target.user)
+            now = result.at
+            if not isinstance(result, Failed):
+                return Connected(at=now, attempts=attempts, dials=dials, codes=tuple(codes))
+            codes.append(result.code)
+            if result.code not in policy.retry_on:
+                reason = "non_retryable"
+                break
+            suspect_run = suspect_run + 1 if result.code in policy.redial_on else 0
+            if on_this_link >= policy.attempts_per_dial:
+                break  # this link has had its attempts: redial if allowed
+            if policy.redial_after is not None and suspect_run >= policy.redial_after:
+                break  # the link itself looks bad: redial if allowed
+            wait = map_waits.next_wait()
+
+        # ---- abandon this link (rule 3), then give up or redial --------------------------
+        now = (yield HangUp()).at
+        if reason:
+            return gave_up(reason)
+        if dials >= policy.max_dials:
+            return gave_up("dials_exhausted")
+        wait = redial_waits.next_wait()
+        if now + wait >= deadline_at:
+            return gave_up("deadline")
+        if wait > 0:
+            now = (yield Sleep(wait)).at
