@@ -1,0 +1,133 @@
+"""Faults: scheduled or stochastic windows in which part of the world misbehaves.
+
+Rules:
+
+1. A scheduled fault starts at ``milestone + offset`` (the milestone's first occurrence; a
+   milestone that never happens means the fault never starts) and lasts a drawn duration,
+   or to the end of the trial when no duration is given. ``probability`` < 1 makes it
+   happen in only that fraction of trials.
+2. A stochastic fault is a renewal process: exponential gaps with the given mean, each
+   followed by a window of drawn duration.
+3. Fault k draws only from stream ``("faults", k)``, so adding a fault does not change the
+   draws of the others or of the world.
+4. A fault *touched* the trial when a component observed its effect on a sender step (a
+   message lost or slowed, a query unanswered, a dial refused, a request refused). The
+   trial's result lists the touched faults, so a scenario whose faults never take effect
+   can say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.scenario import FaultSpec
+from sim.streams import TrialStreams
+from sim.trace import Tracer
+
+if TYPE_CHECKING:
+    from sim.link import Link
+    from sim.ras import RasServer
+
+__all__ = ["FaultBoard", "start_faults"]
+
+#: Kinds whose state lives on the board (the others act on the link or the RAS server).
+BOARD_KINDS = ("wins_unavailable", "server_paused", "share_missing", "bad_credentials")
+
+
+class FaultBoard:
+    """Which faults are active now, and which have touched a sender step."""
+
+    __slots__ = ("active", "touched")
+
+    def __init__(self) -> None:
+        self.active: dict[str, list[str]] = {kind: [] for kind in BOARD_KINDS}
+        self.touched: set[str] = set()
+
+    def first_active(self, kind: str) -> str | None:
+        """The label of an active fault of ``kind``, or None; marks it as having touched."""
+        labels = self.active[kind]
+        if not labels:
+            return None
+        self.touch(labels[0])
+        return labels[0]
+
+    def touch(self, label: str) -> None:
+        self.touched.add(label)
+
+
+def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoard,
+                 streams: TrialStreams, milestones: dict[str, simpy.Event], link: Link,
+                 ras: RasServer, tracer: Tracer) -> None:
+    """Start one SimPy process per fault spec."""
+    labels = unique_labels(specs)
+    for index, (spec, label) in enumerate(zip(specs, labels, strict=True)):
+        stream = streams.get("faults", index)
+        begin, end = _actions(spec, label, board, link, ras, env)
+
+        def window(duration: float, begin: Callable[[], Any] = begin,
+                   end: Callable[[], None] = end, label: str = label,
+                   kind: str = spec.kind) -> Generator[simpy.Event, Any, None]:
+            tracer.record(env.now, "fault", "begin", fault=label, kind=kind,
+                          duration=duration)
+            handle = begin()
+            if math.isinf(duration):
+                return
+            yield env.timeout(duration)
+            end() if handle is None else handle.release()
+            tracer.record(env.now, "fault", "end", fault=label, kind=kind)
+
+        if spec.at is not None:
+            env.process(_scheduled(env, spec, stream, milestones, window))
+        else:
+            env.process(_stochastic(env, spec, stream, window))
+
+
+def unique_labels(specs: list[FaultSpec]) -> list[str]:
+    """Each fault's label, made unique with ``#n`` suffixes where two would clash."""
+    seen: dict[str, int] = {}
+    out = []
+    for spec in specs:
+        label = spec.label
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
+    return out
+
+
+def _scheduled(env: simpy.Environment, spec: FaultSpec, stream: Any,
+               milestones: dict[str, simpy.Event], window: Any) -> Generator[Any, Any, None]:
+    # Draw first, whatever happens, so the draws are the same in every trial.
+    happens = stream.random() < spec.probability
+    duration = spec.duration.ppf(stream.random()) if spec.duration else math.inf
+    milestone, offset = spec.schedule()
+    if not happens:
+        return
+    yield milestones[milestone]
+    if offset > 0:
+        yield env.timeout(offset)
+    yield from window(duration)
+
+
+def _stochastic(env: simpy.Environment, spec: FaultSpec, stream: Any,
+                window: Any) -> Generator[Any, Any, None]:
+    assert spec.mean_interval is not None and spec.duration is not None
+    while True:
+        yield env.timeout(-spec.mean_interval * math.log1p(-stream.random()))
+        yield from window(spec.duration.ppf(stream.random()))
+
+
+def _actions(spec: FaultSpec, label: str, board: FaultBoard, link: Link, ras: RasServer,
+             env: simpy.Environment) -> tuple[Callable[[], Any], Callable[[], None]]:
+    """(begin, end) callables for one fault. ``begin`` may return a handle with
+    ``release()`` (ports held) that replaces ``end``."""
+    kind = spec.kind
+    if kind == "link_outage":
+        return (lambda: link.outage_begin(label)), (lambda: link.outage_end(label))
+    if kind == "latency_spike":
+        return (lambda: link.spike_begin(label, spec.factor)), (lambda: link.spike_end(label))
+    if kind == "ports_held":
+        return (lambda: ras.hold_ports(label, spec.ports)), (lambda: None)
+    return (lambda: board.active[kind].append(label)), (lambda: board.active[kind].remove(label))

@@ -1,0 +1,156 @@
+"""The link between the sender and the remote site, once RAS is connected.
+
+Model contract (design guide section 2):
+
+1. A message sent at t while the link carries traffic arrives at
+   t + latency * warm-up * spike + bytes * 8 / rate, latency drawn per message (message n
+   uses uniform n of the ``link`` stream, so policies on one seed see the same draws).
+2. A message sent while the link is down, or in flight when it goes down, is lost. We
+   detect that without interrupts: each loss of carriage bumps an epoch; a message carries
+   the epoch it was sent in and is delivered iff the epoch is unchanged on arrival.
+3. Warm-up: latency is multiplied by 1 + (factor - 1) * exp(-age / decay), age measured from
+   the moment the RAS connection came up ("worst just after the session bind").
+4. ``request`` is the one round-trip primitive the protocols use: request out, the far side
+   decides (answer, stay silent), the response back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import simpy
+
+from sim.faults import FaultBoard
+from sim.scenario import LinkSpec
+from sim.streams import UniformStream
+from sim.trace import Tracer
+
+__all__ = ["LOST", "Link"]
+
+#: Value of a ``request`` event whose request or response was lost to a link drop.
+LOST = -1
+
+
+class Link:
+    """Carriage state, latency draws and the message primitive."""
+
+    def __init__(self, env: simpy.Environment, spec: LinkSpec, stream: UniformStream,
+                 faults: FaultBoard, tracer: Tracer) -> None:
+        self.env = env
+        self._latency = spec.latency
+        self._seconds_per_byte = 8.0 / spec.rate_bps if spec.rate_bps else 0.0
+        self._warm_extra = spec.warmup.factor - 1.0
+        self._warm_decay = spec.warmup.decay
+        self._stream = stream
+        self._faults = faults
+        self._tracer = tracer
+        self.connected = False
+        self.up_since = -math.inf
+        self._outages: list[str] = []
+        self._spikes: dict[str, float] = {}
+        self._epoch = 0
+        self._down_causes: list[str] = []  # cause of the loss that ended epoch n
+        self.messages = 0
+
+    # --- carriage ---------------------------------------------------------------------
+    @property
+    def carrying(self) -> bool:
+        return self.connected and not self._outages
+
+    def connect(self, since: float) -> None:
+        """The RAS connection is up (``since`` may be in the past for a predialed link)."""
+        was = self.carrying
+        self.connected = True
+        self.up_since = since
+        self._tracer.record(self.env.now, "link", "up", since=since)
+        if not was and self.carrying:
+            self._tracer.record(self.env.now, "link", "carrying")
+
+    def disconnect(self) -> None:
+        self._lose_carriage("hang-up")
+        self.connected = False
+        self._tracer.record(self.env.now, "link", "down", cause="hang-up")
+
+    def outage_begin(self, label: str) -> None:
+        self._lose_carriage(label)
+        self._outages.append(label)
+        self._tracer.record(self.env.now, "link", "outage", fault=label)
+
+    def outage_end(self, label: str) -> None:
+        self._outages.remove(label)
+        self._tracer.record(self.env.now, "link", "outage_over", fault=label)
+
+    def spike_begin(self, label: str, factor: float) -> None:
+        self._spikes[label] = factor
+        self._tracer.record(self.env.now, "link", "spike", fault=label, factor=factor)
+
+    def spike_end(self, label: str) -> None:
+        del self._spikes[label]
+        self._tracer.record(self.env.now, "link", "spike_over", fault=label)
+
+    def _lose_carriage(self, cause: str) -> None:
+        if self.carrying:
+            self._epoch += 1
+            self._down_causes.append(cause)
+
+    # --- messages ---------------------------------------------------------------------
+    def transit_time(self, nbytes: int) -> float:
+        """Draw the next message's one-way time (consumes one uniform)."""
+        now = self.env.now
+        latency = self._latency.ppf(self._stream.random())
+        if self._warm_extra:
+            latency *= 1.0 + self._warm_extra * math.exp(-(now - self.up_since) / self._warm_decay)
+        if self._spikes:
+            for label, factor in self._spikes.items():
+                latency *= factor
+                self._faults.touch(label)
+        return latency + nbytes * self._seconds_per_byte
+
+    def send(self, nbytes: int) -> simpy.Timeout:
+        """A message; the event fires at its arrival time with a token for ``delivered``."""
+        self.messages += 1
+        token = self._epoch if self.carrying else -1
+        if token == -1 and self._outages:
+            for label in self._outages:
+                self._faults.touch(label)
+        return self.env.timeout(self.transit_time(nbytes), token)
+
+    def delivered(self, token: int) -> bool:
+        """Whether a message sent with ``token`` got through (call at its arrival)."""
+        if token == self._epoch and self.carrying:
+            return True
+        if token != -1 and token < len(self._down_causes):
+            cause = self._down_causes[token]
+            if cause != "hang-up":
+                self._faults.touch(cause)
+        return False
+
+    def request(self, request_bytes: int, response_bytes: int,
+                serve: Callable[[float], int | None], think: float = 0.0) -> simpy.Event:
+        """A round trip. The event fires with the far side's verdict when the response
+        arrives, with ``LOST`` when either message is lost, and never if the far side stays
+        silent (``serve`` returned None)."""
+        env = self.env
+        done = env.event()
+
+        def answer(verdict: int) -> None:
+            back = self.send(response_bytes)
+            back.callbacks.append(
+                lambda ev: done.succeed(verdict if self.delivered(ev.value) else LOST)
+            )
+
+        def at_far_side(ev: simpy.Event) -> None:
+            if not self.delivered(ev.value):
+                done.succeed(LOST)
+                return
+            verdict = serve(env.now)
+            if verdict is None:
+                return
+            if think > 0:
+                env.timeout(think).callbacks.append(lambda _: answer(verdict))
+            else:
+                answer(verdict)
+
+        self.send(request_bytes).callbacks.append(at_far_side)
+        return done

@@ -1,0 +1,281 @@
+"""The scenario schema: what a ``scenarios/*.toml`` file may say, validated by pydantic.
+
+Every timer is a field whose default is the documented NT 4.0 value from
+``shared/domain-facts.md``, with its source beside it. Fields that depend on the kind of
+link (dial times, latency, the name path's readiness lag) come from a profile
+(``sim.profiles``) that a file may override field by field. Unknown keys are errors. No
+field sets the probability of error 53: it has to emerge from these timers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sender.policy import JITTER_MODES
+from sim.distributions import Distribution, Duration
+
+__all__ = [
+    "FAULT_KINDS",
+    "MILESTONES",
+    "FaultSpec",
+    "LinkSpec",
+    "NamePathSpec",
+    "NetbtSpec",
+    "PhaseFailure",
+    "PolicyTable",
+    "RasSpec",
+    "Scenario",
+    "SenderSpec",
+    "SmbSpec",
+    "TcpSpec",
+    "Warmup",
+]
+
+#: Caps that a typo could blow past (issue: "a trial count that would take days").
+MAX_TRIALS = 100_000_000
+MAX_SEED = 2**63 - 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+
+
+# --- sender and policy --------------------------------------------------------------------
+class PolicyTable(_Strict):
+    """A retry policy written as a table: an optional preset plus overriding fields.
+
+    Durations carry units here like everywhere else in a scenario file.
+    """
+
+    preset: str | None = None
+    name: str | None = None
+    attempts_per_dial: int | None = None
+    settle: Duration | None = None
+    initial_wait: Duration | None = None
+    backoff_base: float | None = Field(default=None, allow_inf_nan=False)
+    max_wait: Duration | None = None
+    jitter: Literal["none", "full", "equal", "decorrelated"] | None = None
+    deadline: Duration | None = None
+    retry_on: list[int] | None = None
+    redial_after: int | None = None
+    redial_on: list[int] | None = None
+    max_dials: int | None = None
+    redial_wait: Duration | None = None
+
+
+assert set(JITTER_MODES) == {"none", "full", "equal", "decorrelated"}
+
+
+class SenderSpec(_Strict):
+    """The SMS site server that dials out, and where it connects to."""
+
+    server: str = "DSSMS"  # the remote site server, as in the Q235753 Sender.log lines
+    share: str = "SMS_SITE"  # SMS 2.0 senders map \\SERVER\SMS_SITE (Q125453)
+    site: str = "MS1"
+    entry: str = "BOSTON #INTER"  # SNA RAS phonebook "number": <remote LU alias> <mode>
+    user: str = "DOMAIN\\smsaddr"
+    password: str | None = Field(default=None, repr=False)  # never traced or printed
+    start: Duration = 0.0
+    policy: str | PolicyTable = "pre-fix"
+
+    @field_validator("server", "share")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not value or "\\" in value or "/" in value:
+            raise ValueError("write the bare name (e.g. DSSMS), without slashes")
+        return value
+
+    @property
+    def remote(self) -> str:
+        return f"\\\\{self.server}\\{self.share}"
+
+
+# --- RAS server ---------------------------------------------------------------------------
+class PhaseFailure(_Strict):
+    """A dial phase fails with probability ``rate``, with a code drawn from ``codes``."""
+
+    rate: Probability = 0.0
+    codes: list[int] = Field(default_factory=lambda: [651])
+
+    @model_validator(mode="after")
+    def _codes_when_failing(self) -> PhaseFailure:
+        if self.rate > 0 and not self.codes:
+            raise ValueError("a phase that can fail needs at least one code in codes")
+        return self
+
+
+class RasSpec(_Strict):
+    """The remote RAS server and the dial: a shared port pool and three dial phases."""
+
+    ports: int = Field(default=1, ge=1, le=1000)
+    no_port_code: Literal[676, 633] = 676  # busy line, or port in use (Q196077)
+    busy_after: Duration = 2.0  # [I] time until a busy signal is reported
+    predialed: Duration | None = None  # the RASDIAL-first workaround: up this long before t=0
+    connect: Distribution
+    authenticate: Distribution
+    project: Distribution
+    authenticate_timeout: Duration = 120.0  # [C] Q139300 (240 s recommended for SNA RAS)
+    connect_failure: PhaseFailure = PhaseFailure()
+    authenticate_failure: PhaseFailure = PhaseFailure(codes=[718])
+    project_failure: PhaseFailure = PhaseFailure(codes=[738])
+    hangup: Duration = 1.0  # [I] RasHangUp returns before the port is free; ~1 s
+
+
+# --- link and name path -------------------------------------------------------------------
+class Warmup(_Strict):
+    """Latency is multiplied by 1 + (factor - 1) * exp(-age / decay) after the link comes up."""
+
+    factor: float = Field(default=1.0, ge=1.0, le=1000.0, allow_inf_nan=False)
+    decay: Duration = 30.0
+
+
+class LinkSpec(_Strict):
+    """The path between sender and remote site once RAS is connected."""
+
+    latency: Distribution  # one way, drawn per message
+    rate_bps: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    warmup: Warmup = Warmup()
+
+
+class NamePathSpec(_Strict):
+    """How long after Connected the remote name (WINS, routes) answers: drawn per connection."""
+
+    lag: Distribution
+
+
+class NetbtSpec(_Strict):
+    """NetBT name resolution timers (NT 4.0 defaults)."""
+
+    name_query_timeout: Duration = 1.5  # [C] NameSrvQueryTimeout, Q219357, Q314053
+    name_query_count: int = Field(default=3, ge=1, le=100)  # [C] NameSrvQueryCount, Q314053
+    bcast_query_timeout: Duration = 0.75  # [C] BcastQueryTimeout, Q314053
+    bcast_query_count: int = Field(default=3, ge=0, le=100)  # [C] BcastNameQueryCount, Q314053
+    broadcast_fallback: bool = True  # [C] h-node: WINS, then broadcast (Q119493)
+    cache_timeout: Duration = 600.0  # [C] CacheTimeout 10 min, Q119493
+
+
+class TcpSpec(_Strict):
+    """TCP connect to port 139."""
+
+    initial_rto: Duration = 3.0  # [C] initial SYN retransmission timeout, Q200770
+    max_connect_retransmissions: int = Field(default=3, ge=0, le=20)  # [C] NT4, Q200770
+
+
+class SmbSpec(_Strict):
+    """NetBIOS session and SMB exchanges; the server's readiness is set by faults."""
+
+    session_timeout: Duration = 45.0  # [C] Redirector SessTimeOut, Q102067
+    server_think: Duration = 0.01  # [I] server processing per request
+
+
+# --- faults -------------------------------------------------------------------------------
+FAULT_KINDS = (
+    "link_outage",
+    "latency_spike",
+    "wins_unavailable",
+    "server_paused",
+    "share_missing",
+    "ports_held",
+    "bad_credentials",
+)
+MILESTONES = ("start", "dial", "connected", "first_map")
+_AT = re.compile(r"^\s*(?:(?P<milestone>[a-z_]+)\s*(?:\+\s*(?P<offset>.+?))?|(?P<absolute>.+?))\s*$")
+
+
+class FaultSpec(_Strict):
+    """One fault: a scheduled window (``at``) or a stochastic process (``mean_interval``).
+
+    ``at`` is an absolute time (``"30s"``) or a milestone plus an offset (``"connected + 2s"``;
+    milestones: start, dial, connected, first_map, each the first time it happens).
+    ``probability`` makes a scheduled fault happen in only that fraction of trials.
+    """
+
+    kind: Literal[
+        "link_outage", "latency_spike", "wins_unavailable", "server_paused", "share_missing",
+        "ports_held", "bad_credentials",
+    ]
+    name: str | None = None
+    at: str | None = None
+    mean_interval: Duration | None = None
+    duration: Distribution | None = None
+    probability: Probability = 1.0
+    factor: float = Field(default=10.0, ge=1.0, le=1e4, allow_inf_nan=False)  # latency_spike
+    ports: int = Field(default=1, ge=1, le=1000)  # ports_held
+
+    @field_validator("at")
+    @classmethod
+    def _valid_at(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_at(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> FaultSpec:
+        if (self.at is None) == (self.mean_interval is None):
+            raise ValueError(
+                "give exactly one of at (a scheduled window, e.g. \"connected + 2s\") or "
+                "mean_interval (a Poisson process, e.g. \"30m\")"
+            )
+        if self.mean_interval is not None and self.mean_interval <= 0:
+            raise ValueError("mean_interval must be positive")
+        if self.mean_interval is not None and self.duration is None:
+            raise ValueError("a stochastic fault needs a duration")
+        return self
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.kind}@{self.at or 'every ' + str(self.mean_interval) + 's'}"
+
+    def schedule(self) -> tuple[str, float]:
+        """(milestone, offset seconds) of a scheduled fault."""
+        assert self.at is not None
+        return parse_at(self.at)
+
+
+def parse_at(text: str) -> tuple[str, float]:
+    """``"connected + 2s"`` -> ("connected", 2.0); ``"30s"`` -> ("start", 30.0)."""
+    from sim.units import parse_duration
+
+    match = _AT.match(text)
+    if match and match.group("milestone") in MILESTONES:
+        offset = match.group("offset")
+        return match.group("milestone"), parse_duration(offset) if offset else 0.0
+    try:
+        return "start", parse_duration(text)
+    except ValueError:
+        raise ValueError(
+            f"cannot read at = {text!r}; write a time (\"30s\") or a milestone plus an offset "
+            f"(\"connected + 2s\"); milestones: {', '.join(MILESTONES)}"
+        ) from None
+
+
+# --- the scenario -------------------------------------------------------------------------
+class Scenario(_Strict):
+    """A whole scenario file after ``extends`` and the link profile are applied."""
+
+    name: str = "scenario"
+    description: str = ""
+    profile: Literal["sna", "async", "isdn"] = "sna"
+    seed: int = Field(default=221951, ge=0, le=MAX_SEED)
+    trials: int = Field(default=10_000, ge=1, le=MAX_TRIALS)
+    sender: SenderSpec = SenderSpec()
+    ras: RasSpec
+    link: LinkSpec
+    name_path: NamePathSpec
+    netbt: NetbtSpec = NetbtSpec()
+    tcp: TcpSpec = TcpSpec()
+    smb: SmbSpec = SmbSpec()
+    faults: list[FaultSpec] = Field(default_factory=list, max_length=1000)
+
+    def public_dict(self) -> dict[str, Any]:
+        """The scenario as plain data with credentials redacted (for provenance output)."""
+        data = self.model_dump(mode="json")
+        if data["sender"].get("password") is not None:
+            data["sender"]["password"] = "***"
+        return data
