@@ -28,15 +28,15 @@ PROFILES: dict[str, dict[str, Any]] = {
             # One way 0.5-2.5 s under load [I] (domain-facts 7): median 0.6 s, p95 1.8 s.
             "latency": {"dist": "lognormal", "median": "600ms", "p95": "1.8s"},
             "rate_bps": 9600,  # 9600-bps SDLC [C] Q162594
-            # "worst just after the session bind" [I]: twice the latency, decaying over ~20 s.
-            "warmup": {"factor": 2.0, "decay": "20s"},
+            # "worst just after the session bind" [I]: 1.5x the latency, decaying over ~20 s.
+            "warmup": {"factor": 1.5, "decay": "20s"},
         },
         "name_path": {
             # Readiness lag after Connected. domain-facts 7 suggests a 3-8 s median [I]; with
             # NT4's 4.5 s WINS window that makes most first maps fail, while Q221951 says the
-            # sender fails "randomly". We take a 1.5 s median with a long tail (p95 12 s):
+            # sender fails "randomly". We take a 1 s median with a long tail (p95 12 s):
             # failures are a minority and the tail reaches the 30 s the facts mention.
-            "lag": {"dist": "lognormal", "median": "1.5s", "p95": "12s"},
+            "lag": {"dist": "lognormal", "median": "1s", "p95": "12s"},
         },
     },
     # Analog modem: off-hook to PPP up 25-30 s typical, ~21 s average [C] (domain-facts 3).
