@@ -71,14 +71,14 @@ def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoa
         def window(duration: float, begin: Callable[[], Any] = begin,
                    end: Callable[[], None] = end, label: str = label,
                    kind: str = spec.kind) -> Generator[simpy.Event, Any, None]:
-            tracer.record(env.now, "fault", "begin", fault=label, kind=kind,
+            tracer.record(env.now, "fault", "begin", fault=label, fault_kind=kind,
                           duration=duration)
             handle = begin()
             if math.isinf(duration):
                 return
             yield env.timeout(duration)
             end() if handle is None else handle.release()
-            tracer.record(env.now, "fault", "end", fault=label, kind=kind)
+            tracer.record(env.now, "fault", "end", fault=label, fault_kind=kind)
 
         if spec.at is not None:
             env.process(_scheduled(env, spec, stream, milestones, window))

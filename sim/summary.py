@@ -171,6 +171,9 @@ class Summary:
     line_time_ns: int = 0
     connect_time: QuantileSketch = field(default_factory=QuantileSketch)
     line_time: QuantileSketch = field(default_factory=QuantileSketch)
+    #: The smallest trial index that gave up with each final code: the trial to replay.
+    #: A minimum is order-independent, so rule 1 holds for it too.
+    examples: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, results: Iterable[TrialResult]) -> Summary:
@@ -202,6 +205,9 @@ class Summary:
             self.connect_time.add(result.connect_time)
         else:
             _bump(self.failures, result.code)
+            known = self.examples.get(result.code)
+            if known is None or result.trial < known:
+                self.examples[result.code] = result.trial
 
     def merge(self, other: Summary) -> Summary:
         """Add ``other`` into this summary **in place** and return this summary.
@@ -221,6 +227,10 @@ class Summary:
         self.line_time_ns += other.line_time_ns
         self.connect_time.merge(other.connect_time)
         self.line_time.merge(other.line_time)
+        for code, trial in list(other.examples.items()):
+            known = self.examples.get(code)
+            if known is None or trial < known:
+                self.examples[code] = trial
         return self
 
     @property
@@ -260,7 +270,7 @@ class Summary:
             "ci95": list(self.ci95),
             "failures": {
                 str(code): {"count": c, "rate": rate(c), "ci95": list(wilson_interval(c, n)),
-                            "symbol": symbol_of(code)}
+                            "symbol": symbol_of(code), "example_trial": self.examples[code]}
                 for code, c in _ranked(self.failures)
             },
             "reasons": dict(_ranked(self.reasons)),

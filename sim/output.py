@@ -1,0 +1,120 @@
+"""Per-trial output files (CSV or Parquet), written atomically.
+
+Rules:
+
+1. ``check_output_path`` runs before any trial: a bad suffix, a missing directory or an
+   unwritable one is bad input (exit 2), found before minutes of simulation are wasted.
+2. Rows go to a temporary file in the destination's directory, renamed over the
+   destination only on ``commit``; ``abort`` deletes it. A reader never sees a half file.
+3. Parquet files carry the run's provenance (scenario sha256, seed, policy, version) in the
+   file's key-value metadata under ``rassim``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from sim.results import ROW_FIELDS, TrialResult
+
+__all__ = ["OutputError", "RowSink", "check_output_path"]
+
+SUFFIXES = (".csv", ".parquet")
+
+
+class OutputError(Exception):
+    """An output path that cannot be written; the message says why and what to do."""
+
+
+def check_output_path(path: Path) -> None:
+    if path.suffix.lower() not in SUFFIXES:
+        raise OutputError(
+            f"--out {path}: unknown file type {path.suffix or '(none)'!r}; end the name in "
+            ".csv or .parquet"
+        )
+    if path.is_dir():
+        raise OutputError(f"--out {path}: is a directory; give a file name ending in .csv or .parquet")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"--out {path}: directory {parent} does not exist; create it first")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"--out {path}: directory {parent} is not writable; choose another path")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise OutputError(f"--out {path}: file exists and is not writable")
+
+
+class RowSink:
+    """Streams ``TrialResult`` rows to a temporary file; ``commit`` publishes it."""
+
+    def __init__(self, path: Path, provenance: dict[str, Any]) -> None:
+        check_output_path(path)
+        self.path = path
+        self._provenance = provenance
+        handle, name = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
+                                        suffix=".tmp")
+        os.close(handle)
+        self._tmp = Path(name)
+        self.rows = 0
+        self._parquet: Any = None
+        self._csv_file: IO[str] | None = None
+        self._csv: Any = None
+        try:
+            self._open()
+        except Exception:
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def _open(self) -> None:
+        if self.path.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self._schema = pa.schema([
+                ("trial", pa.int64()), ("seed", pa.int64()), ("outcome", pa.string()),
+                ("code", pa.int32()), ("reason", pa.string()), ("attempts", pa.int32()),
+                ("dials", pa.int32()), ("connect_time", pa.float64()),
+                ("end_time", pa.float64()), ("line_time", pa.float64()),
+                ("codes", pa.string()), ("faults", pa.string()),
+            ], metadata={"rassim": json.dumps(self._provenance, sort_keys=True)})
+            assert tuple(self._schema.names) == ROW_FIELDS
+            self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
+        else:
+            self._csv_file = open(self._tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._csv = csv.DictWriter(self._csv_file, fieldnames=ROW_FIELDS)
+            self._csv.writeheader()
+
+    def write(self, results: Iterable[TrialResult]) -> None:
+        rows = [r.as_row() for r in results]
+        self.rows += len(rows)
+        if self._parquet is not None:
+            import pyarrow as pa
+
+            if rows:
+                self._parquet.write_table(pa.Table.from_pylist(rows, schema=self._schema))
+        else:
+            self._csv.writerows(rows)
+
+    def _close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._csv_file is not None:
+            self._csv_file.close()
+            self._csv_file = None
+
+    def commit(self) -> None:
+        """Close and atomically move the finished file into place."""
+        self._close()
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; the destination is untouched."""
+        try:
+            self._close()
+        finally:
+            self._tmp.unlink(missing_ok=True)
