@@ -258,8 +258,15 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     from sender.codes import CATALOG, explain
 
     codes = args.codes or sorted(CATALOG)
-    print("\n\n".join(explain(code) for code in codes))
-    return EXIT_OK if all(code in CATALOG for code in codes) else EXIT_BAD_INPUT
+    known = [code for code in codes if code in CATALOG]
+    if known:
+        print("\n\n".join(explain(code) for code in known))
+    unknown = [code for code in codes if code not in CATALOG]
+    if unknown:
+        # Bad input: the complaint goes to stderr like every other (it went to stdout, mixed
+        # into the explanations a script might parse), and the exit code is 2.
+        raise BadInput(f"explain: {'; '.join(explain(code) for code in unknown)}")
+    return EXIT_OK
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:

@@ -30,12 +30,22 @@ __all__ = [
     "Uniform",
 ]
 
+#: JSON Schema of a duration as ``parse_duration`` accepts it. Zero needs no unit (``0`` or
+#: ``"0"``), so the schema allows it too: editors must not flag what the loader accepts.
+_DURATION_JSON: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": DURATION_PATTERN},
+        {"type": "string", "pattern": r"^\s*0+(\.0*)?\s*$"},
+        {"const": 0},
+    ],
+    "description": "a duration with a unit: us, ms, s, m, h, d (zero may be written 0)",
+}
+
 #: A duration field: ``"250ms"``, ``"1.5s"``, ``"2m"``; parsed to float seconds.
 Duration = Annotated[
     float,
     BeforeValidator(parse_duration),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
-                    "description": "a duration with a unit: us, ms, s, m, h, d"}),
+    WithJsonSchema(_DURATION_JSON),
 ]
 
 _Z95 = NormalDist().inv_cdf(0.95)  # 1.6448536...
@@ -176,11 +186,31 @@ class Empirical(_Dist):
         return f"empirical({len(self.samples)} samples)"
 
 
+_FORMS = ('write a duration ("2s") or a table such as '
+          '{ dist = "lognormal", median = "10s", p95 = "30s" }')
+
+
 def _shorthand(value: Any) -> Any:
-    """A bare duration string (or 0) is a constant distribution."""
+    """A bare duration string (or 0) is a constant distribution.
+
+    The duration is parsed here, not in ``Constant``, so a bad one is reported at the field
+    the user wrote (``ras.connect``), not at a ``ras.connect.value`` they never wrote. A value
+    that is neither a duration nor a table (``true``, a list) gets the two accepted forms
+    instead of pydantic's "valid dictionary or object to extract fields from".
+    """
+    if isinstance(value, dict | _Dist):
+        return value
     if isinstance(value, str | int | float) and not isinstance(value, bool):
+        parse_duration(value)  # ValueError with the fix
         return {"dist": "constant", "value": value}
-    return value
+    raise ValueError(f"expected a distribution, got {value!r}; {_FORMS}")
+
+
+class _ShorthandJsonSchema:
+    """Let the JSON Schema accept the shorthand too (``duration = "8s"`` in shipped files)."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        return {"anyOf": [_DURATION_JSON, handler(core_schema)]}
 
 
 _DIST_KINDS = ("constant", "uniform", "exponential", "lognormal", "empirical")
@@ -190,4 +220,5 @@ Distribution = Annotated[
     Constant | Uniform | Exponential | LogNormal | Empirical,
     Field(discriminator="dist"),
     BeforeValidator(_shorthand),
+    _ShorthandJsonSchema(),
 ]

@@ -105,7 +105,12 @@ def _scheduled(env: simpy.Environment, spec: FaultSpec, stream: Any,
     milestone, offset = spec.schedule()
     if not happens:
         return
-    yield milestones[milestone]
+    # Absolute times need no milestone: waiting for the "start" event would let the sender's
+    # first step at t = 0 run before a fault scheduled at "0s" (SimPy runs process starts
+    # before ordinary events at equal times). A fault at another milestone + 0 starts just
+    # after the step during which the milestone was reached.
+    if milestone != "start":
+        yield milestones[milestone]
     if offset > 0:
         yield env.timeout(offset)
     yield from window(duration)

@@ -7,7 +7,8 @@ Rules:
    here prints or exits.
 2. ``extends = "parent.toml"`` resolves relative to the including file. Tables merge key by
    key, the child winning; any other value (lists included, so ``faults``) is replaced
-   whole. Cycles are errors naming the cycle; a missing parent names both files.
+   whole, and so is a distribution table (one with ``dist``): a child's uniform must not
+   inherit the parent's lognormal median. Cycles are errors naming the cycle; a missing parent names both files.
 3. Layers, lowest first: schema defaults, the profile's values, the ancestors, the file.
 4. The scenario's identity (``sha256``) is the hash of the fully resolved scenario with
    credentials redacted, so two files that resolve to the same model share it, and a change
@@ -56,7 +57,8 @@ def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScena
     path = Path(path)
     data, texts = _read_with_parents(path.resolve(), [])
     profile = data.get("profile", "sna")
-    if profile not in PROFILES:
+    # isinstance first: `profile = [1]` is unhashable and would escape as a TypeError.
+    if not isinstance(profile, str) or profile not in PROFILES:
         raise ScenarioError(
             f"{path}: {_line_hint(texts, ('profile',))}profile: unknown profile {profile!r}; "
             f"use one of: {', '.join(sorted(PROFILES))}"
@@ -154,7 +156,10 @@ def _read_text(path: Path, included_by: Path | None) -> str:
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        # A table naming its own ``dist`` is a whole distribution: merging it key by key into
+        # the base's (say a profile's lognormal) would leave stray median/p95 keys beside a
+        # uniform's low/high and reject every change of distribution kind.
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and "dist" not in value:
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
@@ -163,9 +168,18 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 # --- error messages -----------------------------------------------------------------------
 def _format_validation(path: Path, texts: list[tuple[Path, str]], error: ValidationError) -> str:
+    items = [(item, _clean_loc(item["loc"])) for item in error.errors(include_url=False)]
+    # A field with several forms (sender.policy: a preset name or a table) gets one error per
+    # form. When another form's error lies deeper (inside the table the user wrote), the
+    # shallow "input should be a valid string" is noise that hides the real problem: drop it.
+    items = [
+        (item, loc) for item, loc in items
+        if not (item["type"].endswith("_type")
+                and any(len(other) > len(loc) and other[: len(loc)] == loc
+                        for _, other in items))
+    ]
     lines = []
-    for item in error.errors(include_url=False):
-        loc = _clean_loc(item["loc"])
+    for item, loc in items:
         dotted = ".".join(str(part) for part in loc) or "(top level)"
         lines.append(f"{path}: {_line_hint(texts, loc)}{dotted}: {_explain(item, loc)}")
     count = len(lines)
@@ -208,15 +222,32 @@ def _line_hint(texts: list[tuple[Path, str]], loc: tuple[Any, ...]) -> str:
 
 def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """The line that sets ``loc`` (a key path) in TOML ``text``, best effort."""
-    keys = [str(part) for part in loc if not isinstance(part, int)]
+    # First with list indices, so faults.1.at finds the second [[faults]] table's ``at``
+    # rather than the first's; then without (inline arrays, sub-tables of array elements).
+    line = _scan_lines(text, [str(part) for part in loc], indexed=True)
+    if line is None and any(isinstance(part, int) for part in loc):
+        line = _scan_lines(text, [str(p) for p in loc if not isinstance(p, int)], indexed=False)
+    return line
+
+
+def _scan_lines(text: str, keys: list[str], *, indexed: bool) -> int | None:
     if not keys:
         return None
     table: list[str] = []
     best: int | None = None
+    arrays: dict[tuple[str, ...], int] = {}  # [[name]] headers seen so far, per name
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if line.startswith("["):
             table = [p.strip() for p in line.strip("[]").split(".")]
+            if indexed and line.startswith("[["):
+                index = arrays.get(tuple(table), -1) + 1
+                arrays[tuple(table)] = index
+                table = [*table, str(index)]
+                # A whole array element lives in one file: its header is a fair hint for
+                # a problem inside it that no line spells out (e.g. a missing kind).
+                if keys[: len(table)] == table and best is None:
+                    best = number
             if table == keys:
                 best = best or number
             continue

@@ -84,6 +84,19 @@ class SenderSpec(_Strict):
     start: Duration = 0.0
     policy: str | PolicyTable = "pre-fix"
 
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy_form(cls, value: Any) -> Any:
+        # Without this, `policy = 3` gets one pydantic error per union branch ("valid
+        # string", "valid dictionary or instance of PolicyTable") and no fix.
+        if isinstance(value, str | dict | PolicyTable):
+            return value
+        raise ValueError(
+            f"expected a preset name or a table, got {value!r}; write e.g. policy = "
+            "\"connras-fix\" (see `rassim presets`) or policy = { preset = \"connras-fix\", "
+            "max_dials = 3 }"
+        )
+
     @field_validator("server", "share")
     @classmethod
     def _plain_name(cls, value: str) -> str:
