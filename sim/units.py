@@ -31,10 +31,18 @@ def parse_duration(value: object) -> float:
         raise ValueError(f"expected a duration such as \"1.5s\", got {type(value).__name__}")
     text = value.strip()
     if text.startswith("-"):
-        raise ValueError(f"durations cannot be negative, got {value!r}")
+        raise ValueError(
+            f"durations cannot be negative, got {value!r}; remove the minus sign (e.g. \"1s\")"
+        )
     if re.fullmatch(r"0+(\.0*)?", text):
         return 0.0
     match = _RE.match(text)
+    if not match and re.fullmatch(r"[0-9]+(\.[0-9]*)?([eE][+-]?[0-9]+)?", text):
+        # "30" in quotes is the same bare-number mistake as 30 unquoted: say so.
+        raise ValueError(
+            f"a duration needs a unit: write \"{text}s\" (or ms, m, h), not the bare number "
+            f"{value!r}"
+        )
     if not match:
         raise ValueError(
             f"cannot read {value!r} as a duration; write a number and a unit, e.g. \"250ms\", "

@@ -58,3 +58,14 @@ def test_53_is_rare_off_sna(name: str) -> None:
     rate = measured(name, 5000).rate(BAD_NETPATH)
     assert rate < 0.01
     assert rate * 20 < measured("q221951-unpatched").rate(BAD_NETPATH)
+
+
+@pytest.mark.parametrize("name", ["q221951-unpatched", "q221951-rasdial-first",
+                                  "q221951-patched"])
+def test_scenario_headers_state_the_measured_numbers(name: str) -> None:
+    # The numbers a user reads at the top of the file are the numbers the file gives.
+    summary = measured(name)
+    low, high = summary.ci95
+    stated = (f"success {summary.success_rate * 100:.2f}% "
+              f"(95% CI {low * 100:.2f}-{high * 100:.2f}%)")
+    assert stated in (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8")
