@@ -204,12 +204,13 @@ def test_empirical_picks_by_index(u: float, value: float) -> None:
 @pytest.mark.parametrize(("value", "seconds"), [("2s", 2.0), ("250ms", 0.25), ("0", 0.0), (0, 0.0)])
 def test_a_bare_duration_is_a_constant(value: object, seconds: float) -> None:
     d = dist(value)
-    assert d == Constant(value=seconds)
-    assert d.ppf(0.3) == seconds
+    assert isinstance(d, Constant)
+    assert d == Constant(value=value)
+    assert d.value == d.ppf(0.3) == seconds
 
 
 def test_a_model_instance_passes_through() -> None:
-    c = Constant(value=1.0)
+    c = Constant(value="1s")
     assert dist(c) is c
 
 
