@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import simpy
 
@@ -116,7 +117,7 @@ class Link:
                 self._faults.touch(label)
         return self.env.timeout(self.transit_time(nbytes), token)
 
-    def delivered(self, token: int) -> bool:
+    def delivered(self, token: Any) -> bool:
         """Whether a message sent with ``token`` got through (call at its arrival)."""
         if token == self._epoch and self.carrying:
             return True
@@ -135,10 +136,10 @@ class Link:
         done = env.event()
 
         def answer(verdict: int) -> None:
-            back = self.send(response_bytes)
-            back.callbacks.append(
-                lambda ev: done.succeed(verdict if self.delivered(ev.value) else LOST)
-            )
+            def at_near_side(ev: simpy.Event) -> None:
+                done.succeed(verdict if self.delivered(ev.value) else LOST)
+
+            self.send(response_bytes).callbacks.append(at_near_side)
 
         def at_far_side(ev: simpy.Event) -> None:
             if not self.delivered(ev.value):

@@ -8,7 +8,8 @@ Rules:
 2. ``extends = "parent.toml"`` resolves relative to the including file. Tables merge key by
    key, the child winning; any other value (lists included, so ``faults``) is replaced
    whole, and so is a distribution table (one with ``dist``): a child's uniform must not
-   inherit the parent's lognormal median. Cycles are errors naming the cycle; a missing parent names both files.
+   inherit the parent's lognormal median. Cycles are errors naming the cycle; a missing
+   parent names both files.
 3. Layers, lowest first: schema defaults, the profile's values, the ancestors, the file.
 4. The scenario's identity (``sha256``) is the hash of the fully resolved scenario with
    credentials redacted, so two files that resolve to the same model share it, and a change

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
@@ -106,8 +106,9 @@ class Resolver:
             if answer.triggered:
                 break
         # Rule 3: the answer must arrive strictly before give-up; a tie goes to give-up.
-        if answer.triggered and answer.value < give_up:
-            self._cached_until = answer.value + spec.cache_timeout
+        answered_at = cast(float, answer.value) if answer.triggered else math.inf
+        if answered_at < give_up:
+            self._cached_until = answered_at + spec.cache_timeout
             self._tracer.record(env.now, "netbt", "resolved")
             return 0
         self._tracer.record(env.now, "netbt", "wins_gave_up")

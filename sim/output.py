@@ -38,7 +38,9 @@ def check_output_path(path: Path) -> None:
             ".csv or .parquet"
         )
     if path.is_dir():
-        raise OutputError(f"--out {path}: is a directory; give a file name ending in .csv or .parquet")
+        raise OutputError(
+            f"--out {path}: is a directory; give a file name ending in .csv or .parquet"
+        )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(f"--out {path}: directory {parent} does not exist; create it first")

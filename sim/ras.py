@@ -67,7 +67,7 @@ class RasServer:
         self._faults = faults
         self._tracer = tracer
         self._on_connected = on_connected
-        self._port: simpy.Request | None = None
+        self._port: simpy.resources.resource.Request | None = None
         self._port_since = 0.0
         self._line_time = 0.0
         self._held_by_faults: dict[str, HeldPorts] = {}

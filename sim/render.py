@@ -29,7 +29,8 @@ def sender_log(events: Sequence[TraceEvent], *, server: str, site: str) -> list[
     """What SMS 2.0's Sender.log would have said, one line per entry, with virtual times."""
     lines: list[str] = []
     outcome = next((e.get("outcome") for e in events if e.kind == "outcome"), None)
-    failures_left = sum(1 for e in events if e.kind == "result" and isinstance(e.get("result"), Failed))
+    failures_left = sum(1 for e in events
+                        if e.kind == "result" and isinstance(e.get("result"), Failed))
     pending: Any = None
     for event in events:
         if event.source != "sender":

@@ -198,7 +198,9 @@ FAULT_KINDS = (
     "bad_credentials",
 )
 MILESTONES = ("start", "dial", "connected", "first_map")
-_AT = re.compile(r"^\s*(?:(?P<milestone>[a-z_]+)\s*(?:\+\s*(?P<offset>.+?))?|(?P<absolute>.+?))\s*$")
+_AT = re.compile(
+    r"^\s*(?:(?P<milestone>[a-z_]+)\s*(?:\+\s*(?P<offset>.+?))?|(?P<absolute>.+?))\s*$"
+)
 
 
 class FaultSpec(_Strict):

@@ -16,7 +16,7 @@ Model contract (design guide section 2):
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
@@ -117,7 +117,7 @@ class SmbClient:
         elif reply.value == LOST:
             code = LINK_DROPPED_CODE
         else:
-            code = reply.value
+            code = cast(int, reply.value)
         if code:
             self._tracer.record(env.now, "smb", "failed", step=step, code=code)
         return int(code)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import simpy
 
-from sender.effects import Connected
+from sender.effects import Connected, Outcome
 from sender.policy import RetryPolicy
 from sender.procedure import Target, connect
 from sim.driver import drive
@@ -33,7 +35,7 @@ def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
     procedure = connect(policy, target_of(scenario), rng, started_at=start)
     process = env.process(drive(world, procedure, start))
     env.run(until=process)
-    outcome = process.value
+    outcome = cast(Outcome, process.value)
     connected = isinstance(outcome, Connected)
     return TrialResult(
         trial=trial,

@@ -7,6 +7,7 @@ section 5 rule 4). The CLI turns that into exit code 2; see test_cli.py.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import textwrap
@@ -410,7 +411,8 @@ def test_misspelt_fault_kind_key_reports_both_problems(tmp_path: Path) -> None:
 
 
 def test_several_problems_are_all_listed(tmp_path: Path) -> None:
-    path = on_unpatched(tmp_path, 'seed = -1\ntrials = 0\n[tcp]\nmax_connect_retransmissions = 99\n')
+    path = on_unpatched(tmp_path, 'seed = -1\ntrials = 0\n'
+                                  '[tcp]\nmax_connect_retransmissions = 99\n')
     message = load_error(path)
     assert message.startswith("3 problems:\n")
     for field, line in (("seed", 2), ("trials", 3), ("tcp.max_connect_retransmissions", 5)):
@@ -497,6 +499,22 @@ def test_invalid_fault_at(tmp_path: Path, at: str, fix: str) -> None:
         duration = "1s"
     """)
     assert_one_problem(load_error(path), str(path), "line 4: faults.0.at: ", fix)
+
+
+def test_a_problem_in_the_second_fault_points_at_the_second_fault(tmp_path: Path) -> None:
+    path = on_unpatched(tmp_path, """
+        [[faults]]
+        kind = "link_outage"
+        at = "1s"
+        duration = "1s"
+
+        [[faults]]
+        kind = "link_outage"
+        at = "bogus"
+        duration = "1s"
+    """)
+    # Line 4 holds faults.0's (valid) `at`; the bad one is on line 9.
+    assert_one_problem(load_error(path), str(path), "line 9: faults.1.at: ", "milestones")
 
 
 @pytest.mark.parametrize(
@@ -617,12 +635,19 @@ def test_schema_covers_every_field_and_forbids_unknown_keys() -> None:
     json.dumps(schema)  # serialisable
 
 
-def _validator():
-    jsonschema = pytest.importorskip("jsonschema")
+@functools.cache
+def _cached_validator():
+    import jsonschema
+
     schema = scenario_json_schema()
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
+
+
+def _validator():
+    pytest.importorskip("jsonschema")
+    return _cached_validator()
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)

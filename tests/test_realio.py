@@ -61,6 +61,6 @@ def test_rasdial_exit_status_is_the_ras_code_and_unknown_net_failure_is_59() -> 
 def test_the_unchanged_procedure_runs_against_it() -> None:
     # connras-fix: 53, then success after a 5 s sleep.
     machine = FakeMachine([(0, ""), (2, "System error 53 has occurred."), (0, "")])
-    outcome = run_sync(connect(preset("connras-fix"), Target("BOSTON #INTER", "\\\\DSSMS\\SMS_SITE")),
-                       performer(machine))
+    target = Target("BOSTON #INTER", "\\\\DSSMS\\SMS_SITE")
+    outcome = run_sync(connect(preset("connras-fix"), target), performer(machine))
     assert outcome == Connected(at=11.0, attempts=2, dials=1, codes=(53,))

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from worlds import sender_results, zero_world
 
 from sender.policy import RetryPolicy
 from sim.trace import Recorder
 from sim.trial import run_trial
-from worlds import sender_results, zero_world
 
 # Retry the map at once (no sleep), so attempt k starts when attempt k-1 failed.
 RETRY_AT_ONCE = RetryPolicy(attempts_per_dial=5, initial_wait=0.0, max_wait=0.0)
