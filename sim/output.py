@@ -112,6 +112,10 @@ class RowSink:
     def commit(self) -> None:
         """Close and atomically move the finished file into place."""
         self._close()
+        # mkstemp creates 0600; give the file the permissions a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
         os.replace(self._tmp, self.path)
 
     def abort(self) -> None:

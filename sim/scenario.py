@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from sender.policy import JITTER_MODES
 from sim.distributions import Distribution, Duration
@@ -44,6 +51,15 @@ class _Strict(BaseModel):
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+def _code(value: object) -> int:
+    # Checked before pydantic's int coercion, so that `true` is not read as code 1.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise ValueError(f"codes must be positive integers such as 53, got {value!r}")
+    return value
+
+
+#: A Win32 or RAS error code.
+Code = Annotated[int, BeforeValidator(_code)]
 
 
 # --- sender and policy --------------------------------------------------------------------
@@ -62,9 +78,9 @@ class PolicyTable(_Strict):
     max_wait: Duration | None = None
     jitter: Literal["none", "full", "equal", "decorrelated"] | None = None
     deadline: Duration | None = None
-    retry_on: list[int] | None = None
+    retry_on: list[Code] | None = None
     redial_after: int | None = None
-    redial_on: list[int] | None = None
+    redial_on: list[Code] | None = None
     max_dials: int | None = None
     redial_wait: Duration | None = None
 
@@ -114,7 +130,7 @@ class PhaseFailure(_Strict):
     """A dial phase fails with probability ``rate``, with a code drawn from ``codes``."""
 
     rate: Probability = 0.0
-    codes: list[int] = Field(default_factory=lambda: [651])
+    codes: list[Code] = Field(default_factory=lambda: [651])
 
     @model_validator(mode="after")
     def _codes_when_failing(self) -> PhaseFailure:

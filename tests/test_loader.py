@@ -347,7 +347,7 @@ def test_unknown_preset_in_a_table(tmp_path: Path) -> None:
          "omit it for no deadline"),
         ('[sender.policy]\nbackoff_base = 0.5\n', "sender.policy.backoff_base", "line 3",
          "between 1 and 100"),
-        ('[sender.policy]\nretry_on = [0]\n', "sender.policy.retry_on", "line 3",
+        ('[sender.policy]\nretry_on = [0]\n', "sender.policy.retry_on.0", "line 3",
          "positive integers"),
         ('[sender.policy]\nsettle = "8d"\n', "sender.policy.settle", "line 3", "at most 7 days"),
         ('[sender.policy]\njitter = "some"\n', "sender.policy.jitter", "line 3",
