@@ -110,7 +110,9 @@ def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
 
 
 # --- reading and merging ------------------------------------------------------------------
-def _read_with_parents(path: Path, chain: list[Path]) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
+def _read_with_parents(
+    path: Path, chain: list[Path]
+) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
     """The merged data of ``path`` and its ancestors, and each file's text (child first)."""
     if path in chain:
         cycle = " -> ".join(str(p) for p in [*chain[chain.index(path):], path])

@@ -29,7 +29,9 @@ def test_scenario_runs(path: Path) -> None:
             assert summary.faults_touched.get(fault.label, 0) > 0, fault.label
 
 
-def test_fault_that_never_takes_effect_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fault_that_never_takes_effect_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     scenario = tmp_path / "idle-fault.toml"
     scenario.write_text(
         f'extends = "{ROOT / "scenarios" / "isdn.toml"}"\n'
