@@ -1,66 +1,40 @@
 """The ``rassim`` command line (also ``python -m sim``).
 
-Exit codes: 0 success, 2 bad input (one clear message, no traceback, no output file),
-130 interrupted. Anything else is a bug and shows its traceback.
+Exit codes: 0 success, 1 a check failed, 2 bad input (one clear message, no traceback, no
+output file), 130 interrupted. Anything else is a bug and shows its traceback. The
+sub-commands live in ``sim.commands``, one module each.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, NoReturn
 
 from sim import __version__
+from sim.commands import COMMANDS
+from sim.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    Parser,
+)
 
-__all__ = ["main"]
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
-
-
-class BadInput(Exception):
-    """Raised for any user error; main prints it and exits 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        raise BadInput(f"{self.prog}: {message}")
+__all__ = ["BadInput", "main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="rassim", description=(
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="rassim", description=(
         "Simulate RAS sender retry logic over slow, racy links (KB Q221951, error 53)."))
     parser.add_argument("--version", action="version", version=f"rassim {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    run = commands.add_parser("run", help="run a scenario's trials and summarise them")
-    run.add_argument("file", type=Path, help="scenario file (.toml)")
-    run.add_argument("--trials", type=int, help="number of trials (default: the scenario's)")
-    run.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
-    run.add_argument("--policy", help="use this policy preset instead of the scenario's")
-    run.add_argument("--workers", type=int, help="worker processes (default: all cores for "
-                     "large runs)")
-    run.add_argument("--json", action="store_true", help="print one JSON object")
-    run.add_argument("--out", type=Path, help="write one row per trial (.csv or .parquet)")
-
-    replay = commands.add_parser("replay", help="print one trial's timeline")
-    replay.add_argument("file", type=Path)
-    replay.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
-    replay.add_argument("--trial", type=int, required=True, help="trial index")
-    replay.add_argument("--policy", help="use this policy preset instead of the scenario's")
-    replay.add_argument("--format", choices=("timeline", "log", "jsonl"), default="timeline",
-                        help="timeline (every event), log (Sender.log lines) or jsonl")
-
-    explain = commands.add_parser("explain", help="explain a Win32 or RAS error code")
-    explain.add_argument("codes", nargs="*", type=int, help="codes (default: all known)")
-
-    commands.add_parser("presets", help="list the named retry policies")
-    commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for name in COMMANDS:
+        module_name = f"sim.commands.{name}"
+        if importlib.util.find_spec(module_name) is not None:
+            importlib.import_module(module_name).register(commands)
     return parser
 
 
@@ -69,10 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from sim.output import OutputError
 
     try:
-        args = _parser().parse_args(argv)
-        handler = {"run": _cmd_run, "replay": _cmd_replay, "explain": _cmd_explain,
-                   "presets": _cmd_presets, "schema": _cmd_schema}[args.command]
-        return handler(args)
+        args = build_parser().parse_args(argv)
+        code: int = args.handler(args)
+        return code
     except (BadInput, ScenarioError, OutputError) as error:
         print(f"rassim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -85,205 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-
-
-# --- run ----------------------------------------------------------------------------------
-def _check_count(name: str, value: int | None, low: int, high: int) -> None:
-    if value is not None and not low <= value <= high:
-        raise BadInput(f"--{name}: must be between {low} and {high:,}, got {value}")
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.faults import unique_labels
-    from sim.loader import load_scenario
-    from sim.output import RowSink, check_output_path
-    from sim.runner import default_workers, run_trials
-    from sim.scenario import MAX_SEED, MAX_TRIALS
-
-    _check_count("trials", args.trials, 1, MAX_TRIALS)
-    _check_count("seed", args.seed, 0, MAX_SEED)
-    _check_count("workers", args.workers, 1, 1024)
-    loaded = load_scenario(args.file, policy=args.policy)
-    if args.out is not None:
-        check_output_path(args.out)
-    scenario = loaded.scenario
-    trials = args.trials or scenario.trials
-    seed = scenario.seed if args.seed is None else args.seed
-    workers = args.workers or default_workers(trials)
-    provenance = {
-        "scenario": scenario.name,
-        "file": str(args.file),
-        "scenario_sha256": loaded.sha256,
-        "seed": seed,
-        "policy": loaded.policy.describe(),
-        "version": __version__,
-    }
-    sink = RowSink(args.out, provenance) if args.out is not None else None
-    progress = _progress(trials) if not args.json else None
-    try:
-        if progress is not None:
-            with progress:
-                task = progress.add_task("trials", total=trials)
-                result = run_trials(scenario, loaded.policy, trials=trials, seed=seed,
-                                    workers=workers, on_rows=sink.write if sink else None,
-                                    on_progress=lambda n: progress.advance(task, n))
-        else:
-            result = run_trials(scenario, loaded.policy, trials=trials, seed=seed,
-                                workers=workers, on_rows=sink.write if sink else None)
-    except BaseException:
-        if sink is not None:
-            sink.abort()
-        raise
-    if sink is not None:
-        sink.commit()
-    summary = result.summary
-    declared = unique_labels(scenario.faults)
-    warnings = [
-        f"fault {label!r} never touched a sender step in {summary.trials:,} trials"
-        for label in declared if summary.faults_touched.get(label, 0) == 0
-    ]
-    if result.interrupted:
-        warnings.insert(0, f"interrupted after {summary.trials:,} of {trials:,} trials")
-    report = summary.to_dict(extra={**provenance, "requested_trials": trials,
-                                    "interrupted": result.interrupted,
-                                    "faults_declared": declared, "warnings": warnings})
-    if args.json:
-        print(json.dumps(report, indent=2, allow_nan=False))
-    else:
-        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy)
-    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
-
-
-def _progress(trials: int) -> Any:
-    if trials < 2000 or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
-
-
-def _secs(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}s"
-
-
-def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
-                 out: Path | None, policy_option: str | None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    # Piped output keeps long lines whole (a terminal wraps to its own width).
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-    policy = report["policy"]["name"]
-    console.print(f"[bold]{report['scenario']}[/bold] ({file})")
-    console.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
-                  f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
-    low, high = report["ci95"]
-    console.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
-                  f"95% CI [{_pct(low)}, {_pct(high)}]   "
-                  f"({report['successes']:,} of {report['trials']:,})")
-    if report["failures"]:
-        table = Table(title="failures by final code", title_justify="left", box=None)
-        for column in ("code", "symbol", "count", "rate", "95% CI", "replay trial"):
-            table.add_column(column, justify="left" if column == "symbol" else "right")
-        for code, info in report["failures"].items():
-            lo, hi = info["ci95"]
-            table.add_row(code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
-                          f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
-        console.print()
-        console.print(table)
-    ct = report["connect_time"]
-    console.print(f"\ntime to connect (successful trials): p50 {_secs(ct['p50'])}  "
-                  f"p90 {_secs(ct['p90'])}  p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
-    console.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
-                  f"{report['dials_mean']:.3f}  RAS line time mean "
-                  f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
-    if report["faults_declared"]:
-        touched = report["faults_touched"]
-        parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
-        console.print("trials touched by each fault: " + ", ".join(parts))
-    for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
-    if report["failures"]:
-        code, info = next(iter(report["failures"].items()))
-        console.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
-                      f"--seed {report['seed']} --trial {info['example_trial']}"
-                      + (f" --policy {policy_option}" if policy_option else ""))
-    rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
-    console.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
-                  + (f"; rows written to {out}" if out else "") + "[/dim]")
-
-
-# --- replay -------------------------------------------------------------------------------
-def _cmd_replay(args: argparse.Namespace) -> int:
-    from sender.codes import symbol_of
-    from sim.loader import load_scenario
-    from sim.render import jsonl, sender_log, timeline
-    from sim.scenario import MAX_SEED, MAX_TRIALS
-    from sim.trace import Recorder
-    from sim.trial import run_trial
-
-    _check_count("seed", args.seed, 0, MAX_SEED)
-    _check_count("trial", args.trial, 0, MAX_TRIALS - 1)
-    loaded = load_scenario(args.file, policy=args.policy)
-    scenario = loaded.scenario
-    seed = scenario.seed if args.seed is None else args.seed
-    recorder = Recorder()
-    result = run_trial(scenario, loaded.policy, seed, args.trial, recorder)
-    if args.format == "jsonl":
-        print("\n".join(jsonl(recorder.events)))
-        return EXIT_OK
-    if args.format == "log":
-        print("\n".join(sender_log(recorder.events, server=scenario.sender.server,
-                                   site=scenario.sender.site)))
-        return EXIT_OK
-    verdict = ("connected" if result.connected
-               else f"gave up ({result.reason}) with {result.code} {symbol_of(result.code)}")
-    print(f"{scenario.name} · policy {loaded.policy.name} · seed {seed} · trial {args.trial}: "
-          f"{verdict} at {result.end_time:.3f}s; attempts {result.attempts}, dials "
-          f"{result.dials}, line time {result.line_time:.3f}s"
-          + (f"; faults touched: {', '.join(result.faults)}" if result.faults else ""))
-    print("\n".join(timeline(recorder.events)))
-    return EXIT_OK
-
-
-# --- small commands -----------------------------------------------------------------------
-def _cmd_explain(args: argparse.Namespace) -> int:
-    from sender.codes import CATALOG, explain
-
-    codes = args.codes or sorted(CATALOG)
-    known = [code for code in codes if code in CATALOG]
-    if known:
-        print("\n\n".join(explain(code) for code in known))
-    unknown = [code for code in codes if code not in CATALOG]
-    if unknown:
-        # Bad input: the complaint goes to stderr like every other (it went to stdout, mixed
-        # into the explanations a script might parse), and the exit code is 2.
-        raise BadInput(f"explain: {'; '.join(explain(code) for code in unknown)}")
-    return EXIT_OK
-
-
-def _cmd_presets(args: argparse.Namespace) -> int:
-    from sender.policy import PRESETS
-
-    for name, policy in PRESETS.items():
-        fields = {k: v for k, v in policy.describe().items()
-                  if k not in ("name", "retry_on", "redial_on")}
-        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
-    return EXIT_OK
-
-
-def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.schema import scenario_json_schema
-
-    print(json.dumps(scenario_json_schema(), indent=2))
-    return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -334,6 +334,30 @@ def test_invalid_policies_name_the_field(changes: dict[str, object], field: str)
     assert info.value.field == field
 
 
+@pytest.mark.parametrize("changes", [
+    {"initial_wait": 10.0, "max_wait": 10.0},
+    {"initial_wait": 0.0, "max_wait": 0.0},
+    {"attempts_per_dial": MAX_COUNT, "max_dials": MAX_COUNT, "redial_after": MAX_COUNT},
+    {"max_wait": MAX_SECONDS, "deadline": MAX_SECONDS, "settle": MAX_SECONDS},
+    {"deadline": 1e-9},
+    {"backoff_base": 1.0},
+    {"backoff_base": 100},
+    {"retry_on": frozenset(), "redial_on": frozenset()},
+])
+def test_boundary_policies_are_valid(changes: dict[str, object]) -> None:
+    policy = RetryPolicy(**changes)  # type: ignore[arg-type]
+    for name, value in changes.items():
+        assert getattr(policy, name) == value
+
+
+@pytest.mark.parametrize(("initial_wait", "max_wait"), [(10.0, 9.5), (1.0, 0.999), (5, 0)])
+def test_max_wait_just_below_initial_wait_is_rejected(initial_wait: float,
+                                                      max_wait: float) -> None:
+    with pytest.raises(PolicyError) as info:
+        RetryPolicy(initial_wait=initial_wait, max_wait=max_wait)
+    assert info.value.field == "max_wait"
+
+
 def test_max_wait_error_says_how_to_fix() -> None:
     with pytest.raises(PolicyError, match=r"at least initial_wait \(10.0s\), got 5.0s") as info:
         RetryPolicy(initial_wait=10.0, max_wait=5.0)

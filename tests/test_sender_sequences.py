@@ -378,6 +378,19 @@ class TestDeadline:
         assert outcome == GaveUp(reason="deadline", code=676, at=95.0, attempts=0, dials=2,
                                  codes=(676, 676))
 
+    def test_a_redial_wait_ending_exactly_at_the_deadline_is_not_slept(self) -> None:
+        policy = RetryPolicy(max_dials=3, redial_wait=60.0, max_wait=60.0, deadline=100.0)
+        outcome = perform_sequence(connect(policy, TARGET), [(DIAL, err(676, 40.0))])
+        assert outcome == GaveUp(reason="deadline", code=676, at=40.0, attempts=0, dials=1,
+                                 codes=(676,))
+
+    def test_a_redial_wait_ending_just_before_the_deadline_is_slept(self) -> None:
+        policy = RetryPolicy(max_dials=3, redial_wait=60.0, max_wait=60.0, deadline=100.0)
+        script = [(DIAL, err(676, 39.5)), (Sleep(60.0), ok(99.5)), (DIAL, ok(99.75)),
+                  (MAP, ok(130.0))]  # the map starts before 100 and may finish after it
+        outcome = perform_sequence(connect(policy, TARGET), script)
+        assert outcome == Connected(at=130.0, attempts=1, dials=2, codes=(676,))
+
     def test_a_settle_past_the_deadline_hangs_up(self) -> None:
         policy = RetryPolicy(settle=10.0, deadline=30.0)
         outcome = perform_sequence(connect(policy, TARGET),

@@ -1,0 +1,54 @@
+"""``rassim replay``: one trial's timeline, Sender.log lines or JSON lines."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sim.commands.common import EXIT_OK, check_count
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    replay = commands.add_parser("replay", help="print one trial's timeline")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
+    replay.add_argument("--trial", type=int, required=True, help="trial index")
+    replay.add_argument("--policy", help="use this policy preset instead of the scenario's")
+    replay.add_argument("--format", choices=("timeline", "log", "jsonl"), default="timeline",
+                        help="timeline (every event), log (Sender.log lines) or jsonl")
+    replay.set_defaults(handler=_cmd_replay)
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from sender.codes import symbol_of
+    from sim.loader import load_scenario
+    from sim.render import jsonl, sender_log, timeline
+    from sim.scenario import MAX_SEED, MAX_TRIALS
+    from sim.trace import Recorder
+    from sim.trial import run_trial
+
+    check_count("seed", args.seed, 0, MAX_SEED)
+    check_count("trial", args.trial, 0, MAX_TRIALS - 1)
+    loaded = load_scenario(args.file, policy=args.policy)
+    scenario = loaded.scenario
+    seed = scenario.seed if args.seed is None else args.seed
+    recorder = Recorder()
+    result = run_trial(scenario, loaded.policy, seed, args.trial, recorder)
+    if args.format == "jsonl":
+        print("\n".join(jsonl(recorder.events)))
+        return EXIT_OK
+    if args.format == "log":
+        print("\n".join(sender_log(recorder.events, server=scenario.sender.server,
+                                   site=scenario.sender.site)))
+        return EXIT_OK
+    verdict = ("connected" if result.connected
+               else f"gave up ({result.reason}) with {result.code} {symbol_of(result.code)}")
+    print(f"{scenario.name} · policy {loaded.policy.name} · seed {seed} · trial {args.trial}: "
+          f"{verdict} at {result.end_time:.3f}s; attempts {result.attempts}, dials "
+          f"{result.dials}, line time {result.line_time:.3f}s"
+          + (f"; faults touched: {', '.join(result.faults)}" if result.faults else ""))
+    print("\n".join(timeline(recorder.events)))
+    return EXIT_OK

@@ -1,0 +1,154 @@
+"""``rassim run``: run a scenario's trials and summarise them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.commands.common import EXIT_INTERRUPTED, EXIT_OK, check_count
+
+__all__ = ["register"]
+
+
+def register(commands: Any) -> None:
+    run = commands.add_parser("run", help="run a scenario's trials and summarise them")
+    run.add_argument("file", type=Path, help="scenario file (.toml)")
+    run.add_argument("--trials", type=int, help="number of trials (default: the scenario's)")
+    run.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
+    run.add_argument("--policy", help="use this policy preset instead of the scenario's")
+    run.add_argument("--workers", type=int, help="worker processes (default: all cores for "
+                     "large runs)")
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--out", type=Path, help="write one row per trial (.csv or .parquet)")
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from sim.faults import unique_labels
+    from sim.loader import load_scenario
+    from sim.output import RowSink, check_output_path
+    from sim.runner import default_workers, run_trials
+    from sim.scenario import MAX_SEED, MAX_TRIALS
+
+    check_count("trials", args.trials, 1, MAX_TRIALS)
+    check_count("seed", args.seed, 0, MAX_SEED)
+    check_count("workers", args.workers, 1, 1024)
+    loaded = load_scenario(args.file, policy=args.policy)
+    if args.out is not None:
+        check_output_path(args.out)
+    scenario = loaded.scenario
+    trials = args.trials or scenario.trials
+    seed = scenario.seed if args.seed is None else args.seed
+    workers = args.workers or default_workers(trials)
+    provenance = {
+        "scenario": scenario.name,
+        "file": str(args.file),
+        "scenario_sha256": loaded.sha256,
+        "seed": seed,
+        "policy": loaded.policy.describe(),
+        "version": __version__,
+    }
+    sink = RowSink(args.out, provenance) if args.out is not None else None
+    progress = _progress(trials) if not args.json else None
+    try:
+        if progress is not None:
+            with progress:
+                task = progress.add_task("trials", total=trials)
+                result = run_trials(scenario, loaded.policy, trials=trials, seed=seed,
+                                    workers=workers, on_rows=sink.write if sink else None,
+                                    on_progress=lambda n: progress.advance(task, n))
+        else:
+            result = run_trials(scenario, loaded.policy, trials=trials, seed=seed,
+                                workers=workers, on_rows=sink.write if sink else None)
+    except BaseException:
+        if sink is not None:
+            sink.abort()
+        raise
+    if sink is not None:
+        sink.commit()
+    summary = result.summary
+    declared = unique_labels(scenario.faults)
+    warnings = [
+        f"fault {label!r} never touched a sender step in {summary.trials:,} trials"
+        for label in declared if summary.faults_touched.get(label, 0) == 0
+    ]
+    if result.interrupted:
+        warnings.insert(0, f"interrupted after {summary.trials:,} of {trials:,} trials")
+    report = summary.to_dict(extra={**provenance, "requested_trials": trials,
+                                    "interrupted": result.interrupted,
+                                    "faults_declared": declared, "warnings": warnings})
+    if args.json:
+        print(json.dumps(report, indent=2, allow_nan=False))
+    else:
+        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy)
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _progress(trials: int) -> Any:
+    if trials < 2000 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def _secs(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}s"
+
+
+def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
+                 out: Path | None, policy_option: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    # Piped output keeps long lines whole (a terminal wraps to its own width).
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    policy = report["policy"]["name"]
+    console.print(f"[bold]{report['scenario']}[/bold] ({file})")
+    console.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
+                  f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
+    low, high = report["ci95"]
+    console.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
+                  f"95% CI [{_pct(low)}, {_pct(high)}]   "
+                  f"({report['successes']:,} of {report['trials']:,})")
+    if report["failures"]:
+        table = Table(title="failures by final code", title_justify="left", box=None)
+        for column in ("code", "symbol", "count", "rate", "95% CI", "replay trial"):
+            table.add_column(column, justify="left" if column == "symbol" else "right")
+        for code, info in report["failures"].items():
+            lo, hi = info["ci95"]
+            table.add_row(code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
+                          f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
+        console.print()
+        console.print(table)
+    ct = report["connect_time"]
+    console.print(f"\ntime to connect (successful trials): p50 {_secs(ct['p50'])}  "
+                  f"p90 {_secs(ct['p90'])}  p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
+    console.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
+                  f"{report['dials_mean']:.3f}  RAS line time mean "
+                  f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
+    if report["faults_declared"]:
+        touched = report["faults_touched"]
+        parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
+        console.print("trials touched by each fault: " + ", ".join(parts))
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if report["failures"]:
+        code, info = next(iter(report["failures"].items()))
+        console.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
+                      f"--seed {report['seed']} --trial {info['example_trial']}"
+                      + (f" --policy {policy_option}" if policy_option else ""))
+    rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
+    console.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
+                  + (f"; rows written to {out}" if out else "") + "[/dim]")
