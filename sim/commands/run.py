@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.commands.common import EXIT_INTERRUPTED, EXIT_OK, check_count
+from sim.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, check_count
 
 __all__ = ["register"]
 
@@ -24,6 +24,9 @@ def register(commands: Any) -> None:
                      "large runs)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--out", type=Path, help="write one row per trial (.csv or .parquet)")
+    run.add_argument("--check-determinism", action="store_true",
+                     help="run every trial twice with full tracing, once in a fresh process, "
+                     "and fail (exit 1) if any trace differs")
     run.set_defaults(handler=_cmd_run)
 
 
@@ -38,6 +41,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_count("seed", args.seed, 0, MAX_SEED)
     check_count("workers", args.workers, 1, 1024)
     loaded = load_scenario(args.file, policy=args.policy)
+    if args.check_determinism:
+        return _check_determinism(args, loaded.scenario.trials, loaded.scenario.seed)
     if args.out is not None:
         check_output_path(args.out)
     scenario = loaded.scenario
@@ -152,3 +157,26 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
     console.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
                   + (f"; rows written to {out}" if out else "") + "[/dim]")
+
+
+def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:
+    from sim.determinism import first_difference, fresh_process_digests, trace_digests
+
+    trials = args.trials or default_trials
+    seed = default_seed if args.seed is None else args.seed
+    here = trace_digests(args.file, seed=seed, trials=trials, policy=args.policy)
+    again = trace_digests(args.file, seed=seed, trials=trials, policy=args.policy)
+    fresh = fresh_process_digests(args.file, seed=seed, trials=trials, policy=args.policy)
+    for label, other in (("a second run in this process", again),
+                         ("a fresh process", fresh)):
+        trial = first_difference(here, other)
+        if trial is not None:
+            replay = f"rassim replay {args.file} --seed {seed} --trial {trial}" + (
+                f" --policy {args.policy}" if args.policy else "")
+            print(f"NOT DETERMINISTIC: trial {trial}'s trace differs in {label}.\n"
+                  f"Compare: {replay} --format jsonl", file=sys.stderr)
+            return EXIT_FAILED
+    print(f"deterministic: {trials:,} trials (seed {seed}) gave identical traces twice in "
+          "this process and once in a fresh process")
+    return EXIT_OK
+
