@@ -110,7 +110,15 @@ class RetryPolicy:
         for name in ("retry_on", "redial_on"):
             codes = getattr(self, name)
             if not isinstance(codes, frozenset):
-                object.__setattr__(self, name, frozenset(codes))
+                # A bare code (53) or a string ("53") is not a set of codes: say so by field
+                # rather than escape as a TypeError or split "53" into "5" and "3".
+                try:
+                    if isinstance(codes, str | bytes):
+                        raise TypeError(codes)
+                    object.__setattr__(self, name, frozenset(codes))
+                except TypeError:
+                    raise PolicyError(name, f"must be a set of error codes such as "
+                                            f"{{53, 64}}, got {codes!r}") from None
                 codes = getattr(self, name)
             for code in codes:
                 if not isinstance(code, int) or isinstance(code, bool) or code <= 0:

