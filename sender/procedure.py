@@ -65,9 +65,21 @@ class _NeverRandom:
 
 def connect(policy: RetryPolicy, target: Target, rng: UniformSource | None = None, *,
             started_at: float = 0.0) -> Procedure:
-    """Dial ``target.entry`` and map ``target.remote``, retrying per ``policy``."""
+    """Dial ``target.entry`` and map ``target.remote``, retrying per ``policy``.
+
+    ``rng`` is required when the policy's jitter is random; a missing one is a caller bug,
+    reported here rather than at the first retry.
+    """
     if rng is None:
+        if policy.jitter != "none":
+            raise ValueError(f"policy {policy.name!r} uses {policy.jitter!r} jitter: pass an "
+                             "rng (anything with random() -> float in [0, 1))")
         rng = _NeverRandom()
+    return _connect(policy, target, rng, started_at)
+
+
+def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
+             started_at: float) -> Procedure:
     deadline_at = started_at + policy.deadline if policy.deadline is not None else math.inf
     redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
                            max(policy.max_wait, policy.redial_wait), policy.jitter, rng)
