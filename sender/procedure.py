@@ -91,27 +91,10 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
         return GaveUp(reason=reason, code=codes[-1] if codes else 0, at=now,
                       attempts=attempts, dials=dials, codes=tuple(codes))
 
-    while True:
-        # ---- dial ------------------------------------------------------------------------
-        if now >= deadline_at:
-            return gave_up("deadline")
-        dials += 1
-        result = yield Dial(target.entry)
-        now = result.at
-        if isinstance(result, Failed):
-            codes.append(result.code)
-            if result.code not in policy.retry_on:
-                return gave_up("non_retryable")
-            if dials >= policy.max_dials:
-                return gave_up("dials_exhausted")
-            wait = redial_waits.next_wait()
-            if now + wait >= deadline_at:
-                return gave_up("deadline")
-            if wait > 0:
-                now = (yield Sleep(wait)).at
-            continue
-
-        # ---- connected: settle, then map attempts on this link ---------------------------
+    def use_link() -> Generator[Effect, Result, Connected | str]:
+        """Map attempts on a fresh link: ``Connected``, or why the link is abandoned
+        (``"deadline"``, ``"non_retryable"``, or ``""`` to redial if allowed)."""
+        nonlocal now, attempts
         map_waits = Backoff(policy.initial_wait, policy.backoff_base, policy.max_wait,
                             policy.jitter, rng)
         on_this_link = 0
@@ -143,11 +126,29 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             if policy.redial_after is not None and suspect_run >= policy.redial_after:
                 break  # the link itself looks bad: redial if allowed
             wait = map_waits.next_wait()
+        return reason
 
-        # ---- abandon this link (rule 3), then give up or redial --------------------------
-        now = (yield HangUp()).at
-        if reason:
-            return gave_up(reason)
+    while True:
+        # ---- dial ------------------------------------------------------------------------
+        if now >= deadline_at:
+            return gave_up("deadline")
+        dials += 1
+        result = yield Dial(target.entry)
+        now = result.at
+        if isinstance(result, Failed):
+            codes.append(result.code)
+            if result.code not in policy.retry_on:
+                return gave_up("non_retryable")
+        else:
+            # ---- connected: settle, then map attempts on this link ------------------------
+            kept_or_reason = yield from use_link()
+            if isinstance(kept_or_reason, Connected):
+                return kept_or_reason
+            now = (yield HangUp()).at  # rule 3: abandon the link before giving up or redialing
+            if kept_or_reason:
+                return gave_up(kept_or_reason)
+
+        # ---- redial, if allowed ----------------------------------------------------------
         if dials >= policy.max_dials:
             return gave_up("dials_exhausted")
         wait = redial_waits.next_wait()
@@ -155,3 +156,5 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             return gave_up("deadline")
         if wait > 0:
             now = (yield Sleep(wait)).at
+
+
