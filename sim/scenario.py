@@ -10,6 +10,7 @@ field sets the probability of error 53: it has to emerge from these timers.
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -17,16 +18,23 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sender.policy import JITTER_MODES
+from sim.bounds import RATE_KEY, STATISTICS, Bound, Kind, parse_bound
 from sim.distributions import Distribution, Duration
 
 __all__ = [
     "FAULT_KINDS",
     "MILESTONES",
+    "ExpectSpec",
     "FaultSpec",
     "LinkSpec",
     "NamePathSpec",
@@ -35,6 +43,7 @@ __all__ = [
     "PolicyTable",
     "RasSpec",
     "Scenario",
+    "SearchSpec",
     "SenderSpec",
     "SmbSpec",
     "TcpSpec",
@@ -286,6 +295,201 @@ def parse_at(text: str) -> tuple[str, float]:
         ) from None
 
 
+
+# --- expectations (rassim check, the pytest plugin) -----------------------------------------
+def _parse_bounds(value: Any, kind: Kind) -> tuple[Bound, ...]:
+    """One ``[expect]`` entry: a bound string, or a list of them (a range)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    if not items:
+        raise ValueError("an empty list states nothing; write e.g. \">= 0.99\" or remove the "
+                         "key")
+    return tuple(item if isinstance(item, Bound) else parse_bound(item, kind) for item in items)
+
+
+_ONE_BOUND = {"type": "string", "pattern": r"^\s*(>=|<=|>|<)\s*\S.*$"}
+_BOUNDS_JSON = WithJsonSchema(
+    {"anyOf": [_ONE_BOUND, {"type": "array", "items": _ONE_BOUND, "minItems": 1}]})
+_BOUNDS_AS_TEXT = PlainSerializer(lambda bounds: [b.text for b in bounds], return_type=list[str])
+
+RateBounds = Annotated[tuple[Bound, ...], BeforeValidator(partial(_parse_bounds, kind="rate")),
+                       _BOUNDS_AS_TEXT, _BOUNDS_JSON]
+DurationBounds = Annotated[tuple[Bound, ...],
+                           BeforeValidator(partial(_parse_bounds, kind="duration")),
+                           _BOUNDS_AS_TEXT, _BOUNDS_JSON]
+CountBounds = Annotated[tuple[Bound, ...], BeforeValidator(partial(_parse_bounds, kind="count")),
+                        _BOUNDS_AS_TEXT, _BOUNDS_JSON]
+
+
+_UNITS = {"rate": 'a fraction or a percentage, e.g. ">= 0.99"',
+          "duration": 'a duration with a unit, e.g. "<= 60s"', "count": 'a number, e.g. "<= 1.5"'}
+
+
+def _expect_field(key: str) -> Any:
+    kind, meaning = STATISTICS[key]
+    return Field(default=None, description=f"{meaning}; bound(s) with {_UNITS[kind]}")
+
+
+def _rate_keys_only(schema: dict[str, Any]) -> None:
+    # Extra keys are rate_<code> only: say so, so that editors flag a misspelt statistic.
+    schema["patternProperties"] = {RATE_KEY.pattern: schema.pop("additionalProperties")}
+    schema["additionalProperties"] = False
+
+
+class ExpectSpec(_Strict):
+    """What a scenario must demonstrate, checked by ``rassim check`` and ``pytest``.
+
+    Each entry bounds one statistic of the run: ``success_rate = ">= 0.99"``, or a list of
+    bounds for a range: ``rate_53 = [">= 0.05", "<= 0.5"]``. ``rate_<code>`` bounds the share
+    of trials that gave up with final ``code``. Rates are fractions (``"0.001"``) or
+    percentages (``"0.1%"``); times carry units (``"60s"``). A bound holds only when the
+    statistic's whole 95% interval lies on its side ("demonstrated at 95% confidence").
+    ``trials`` and ``seed`` override the scenario's for the check. The table is not inherited
+    through ``extends``: each file states its own expectations.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True, json_schema_extra=_rate_keys_only)
+    __pydantic_extra__: dict[str, RateBounds]
+    _order: tuple[str, ...] = PrivateAttr(default=())  # the keys as the file wrote them
+
+    trials: int | None = Field(default=None, ge=1, le=MAX_TRIALS,
+                               description="trials to run for the check (default: the "
+                               "scenario's)")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED,
+                             description="seed for the check (default: the scenario's)")
+    success_rate: RateBounds | None = _expect_field("success_rate")
+    p50_connect_time: DurationBounds | None = _expect_field("p50_connect_time")
+    p90_connect_time: DurationBounds | None = _expect_field("p90_connect_time")
+    p95_connect_time: DurationBounds | None = _expect_field("p95_connect_time")
+    p99_connect_time: DurationBounds | None = _expect_field("p99_connect_time")
+    attempts_mean: CountBounds | None = _expect_field("attempts_mean")
+    dials_mean: CountBounds | None = _expect_field("dials_mean")
+    line_time_mean: DurationBounds | None = _expect_field("line_time_mean")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        # extra="allow" admits rate_<code>; anything else is a typo, reported at its own key
+        # (so the loader can name its line) with the keys that are allowed.
+        if not isinstance(data, dict):
+            return data
+        unknown = [key for key in data
+                   if key not in cls.model_fields and not RATE_KEY.match(str(key))]
+        if unknown:
+            raise ValidationError.from_exception_data(cls.__name__, [
+                InitErrorDetails(type=PydanticCustomError(
+                    "unknown_expectation",
+                    f"unknown key {key!r}; bound one of {', '.join(STATISTICS)} or "
+                    "rate_<code> (e.g. rate_53), or set trials or seed"),
+                    loc=(key,), input=data[key])
+                for key in unknown])
+        return data
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_order(cls, data: Any, handler: Any) -> Any:
+        spec = handler(data)
+        if isinstance(data, dict):
+            spec._order = tuple(str(key) for key in data)
+        return spec
+
+    @model_validator(mode="after")
+    def _states_something(self) -> ExpectSpec:
+        if not self.items():
+            raise ValueError("states no expectation; add one such as success_rate = "
+                             "\">= 0.99\", or remove the [expect] table")
+        return self
+
+    def items(self) -> list[tuple[str, Bound]]:
+        """``(statistic, bound)`` pairs in the order the file wrote them."""
+        extra = self.__pydantic_extra__ or {}
+        keys = [*STATISTICS, *extra]
+        # Written keys first, in file order; then any set programmatically.
+        ordered = [key for key in self._order if key in keys]
+        ordered += [key for key in keys if key not in ordered]
+        found = [(key, extra[key] if key in extra else getattr(self, key)) for key in ordered]
+        return [(key, bound) for key, bounds in found if bounds is not None
+                for bound in bounds]
+
+
+# --- search bounds (rassim search) ----------------------------------------------------------
+FaultKind = Literal[
+    "link_outage", "latency_spike", "wins_unavailable", "server_paused", "share_missing",
+    "ports_held", "bad_credentials",
+]
+
+_DEFAULT_KINDS: tuple[FaultKind, ...] = ("link_outage",)
+
+
+class SearchSpec(_Strict):
+    """The space ``rassim search`` explores for a fault schedule that defeats the sender.
+
+    Each candidate schedule has 1 to ``max_faults`` faults of the listed ``kinds``, each
+    starting within ``window`` (two times, absolute or from one milestone:
+    ``["connected", "connected + 1m"]``) and lasting within ``durations``, on millisecond
+    grids. It is tried on one of ``trials`` (trial indices of ``seed``). Smaller is simpler:
+    fewer faults, then shorter, then earlier.
+    """
+
+    kinds: list[FaultKind] = Field(default_factory=lambda: list(_DEFAULT_KINDS), min_length=1,
+                                   max_length=len(FAULT_KINDS),
+                                   description="fault kinds to try (default link_outage)")
+    max_faults: int = Field(default=2, ge=1, le=10, description="faults per schedule, at most")
+    window: tuple[str, str] = Field(default=("0s", "2m"),
+                                    description="earliest and latest start of a fault")
+    durations: tuple[Duration, Duration] = Field(default=(1.0, 30.0),
+                                                 description="shortest and longest fault")
+    trials: list[int] = Field(default_factory=lambda: [0], min_length=1, max_length=100,
+                              description="trial indices to search on (default [0])")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED,
+                             description="run seed (default: the scenario's)")
+    codes: list[Code] | None = Field(default=None, description="count only give-ups with "
+                                     "these final codes (default: any give-up)")
+
+    @field_validator("window")
+    @classmethod
+    def _valid_window(cls, value: tuple[str, str]) -> tuple[str, str]:
+        (first, early), (second, late) = parse_at(value[0]), parse_at(value[1])
+        if first != second:
+            raise ValueError(f"both ends must count from the same milestone, got {first!r} and "
+                             f"{second!r}; e.g. [\"connected\", \"connected + 1m\"]")
+        if late < early:
+            raise ValueError("the latest start comes before the earliest; swap them")
+        if late - early > 86400:
+            raise ValueError("a window longer than a day is surely a typo; narrow it")
+        return value
+
+    @field_validator("durations")
+    @classmethod
+    def _valid_durations(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if value[0] < 0.001:
+            raise ValueError("the shortest fault must last at least 1ms")
+        if value[1] < value[0]:
+            raise ValueError("the longest fault is shorter than the shortest; swap them")
+        if value[1] > 86400:
+            raise ValueError("a fault longer than a day is surely a typo")
+        return value
+
+    @field_validator("trials")
+    @classmethod
+    def _valid_trials(cls, value: list[int]) -> list[int]:
+        for trial in value:
+            if isinstance(trial, bool) or not 0 <= trial < MAX_TRIALS:
+                raise ValueError(f"trial indices are whole numbers from 0, got {trial!r}")
+        if len(set(value)) != len(value):
+            raise ValueError("a trial index is listed twice; list each once")
+        return value
+
+    @property
+    def milestone(self) -> str:
+        """The milestone both ends of ``window`` count from (``start`` for absolute times)."""
+        return parse_at(self.window[0])[0]
+
+    @property
+    def window_seconds(self) -> tuple[float, float]:
+        """``window`` as offsets in seconds from ``milestone``."""
+        return parse_at(self.window[0])[1], parse_at(self.window[1])[1]
+
+
 # --- the scenario -------------------------------------------------------------------------
 class Scenario(_Strict):
     """A whole scenario file after ``extends`` and the link profile are applied."""
@@ -303,10 +507,19 @@ class Scenario(_Strict):
     tcp: TcpSpec = TcpSpec()
     smb: SmbSpec = SmbSpec()
     faults: list[FaultSpec] = Field(default_factory=list, max_length=1000)
+    expect: ExpectSpec | None = Field(
+        default=None, description="bounds `rassim check` and `pytest` demonstrate (not "
+        "inherited through extends)")
+    search: SearchSpec | None = Field(
+        default=None, description="the fault schedules `rassim search` explores")
 
     def public_dict(self) -> dict[str, Any]:
-        """The scenario as plain data with credentials redacted (for provenance output)."""
-        data = self.model_dump(mode="json")
+        """The scenario as plain data with credentials redacted (for provenance output).
+
+        ``expect`` and ``search`` are left out: they state claims about the world and ways
+        to probe it, not the world, so adding them leaves the scenario's sha256 unchanged.
+        """
+        data = self.model_dump(mode="json", exclude={"expect", "search"})
         if data["sender"].get("password") is not None:
             data["sender"]["password"] = "***"
         return data

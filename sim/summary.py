@@ -28,9 +28,12 @@ below ``MIN_VALUE`` (1 microsecond) share a zero bucket represented by 0.0. Dura
 1 us to 1e6 s span at most ~2,800 buckets.
 
 ``Summary`` counts outcomes, final failure codes, reasons, codes seen and faults touched,
-sums attempts, dials and nanosecond times, and keeps a connect-time sketch (successful
-trials only) and a line-time sketch (all trials). Rates carry Wilson score intervals, which,
-unlike the normal approximation, stay inside [0, 1] and behave at 0 and n successes.
+sums attempts, dials and nanosecond times (and the exact squares of attempts, dials and line
+time, from which ``sim.expect`` reads the spread of a mean), and keeps a connect-time sketch
+(successful trials only) and a line-time sketch (all trials). Rates carry Wilson score
+intervals, which, unlike the normal approximation, stay inside [0, 1] and behave at 0 and n
+successes. ``QuantileSketch.bounds_at_rank`` gives the bucket edges around an order
+statistic, so a quantile's confidence interval read from the sketch is conservative.
 """
 
 from __future__ import annotations
@@ -140,13 +143,39 @@ class QuantileSketch:
         # Read q as the decimal it was written as, so 0.07 * 100 is rank 7, not the 8 that
         # float 0.07 * 100 == 7.000000000000001 would round up to.
         rank = max(1, math.ceil(Fraction(repr(float(q))) * self.count))
+        return self.value_at_rank(rank)
+
+    def value_at_rank(self, rank: int) -> float:
+        """The representative value of the bucket holding the ``rank``-th smallest value.
+
+        ``rank`` counts from 1 to ``count``; the result is within 0.5% of that value.
+        """
+        bucket = self._bucket_at_rank(rank)
+        return 0.0 if bucket is None else 2 * GAMMA**bucket / (GAMMA + 1)
+
+    def bounds_at_rank(self, rank: int) -> tuple[float, float]:
+        """``(low, high)`` that surely contain the ``rank``-th smallest value (1-based).
+
+        These are the edges of its bucket: ``(0, MIN_VALUE)`` for the zero bucket, else
+        ``(gamma**(i-1), gamma**i)``. An interval built from them is conservative: it holds
+        the exact order statistic, whatever the sketch's rounding.
+        """
+        bucket = self._bucket_at_rank(rank)
+        if bucket is None:
+            return (0.0, MIN_VALUE)
+        return (GAMMA ** (bucket - 1), GAMMA**bucket)
+
+    def _bucket_at_rank(self, rank: int) -> int | None:
+        """The bucket index holding the ``rank``-th smallest value; None for the zero bucket."""
+        if not 1 <= rank <= self.count:
+            raise ValueError(f"rank must be between 1 and {self.count}, got {rank}")
         seen = self.zero_count
         if rank <= seen:
-            return 0.0
+            return None
         for i in sorted(self.buckets):
             seen += self.buckets[i]
             if rank <= seen:
-                return 2 * GAMMA**i / (GAMMA + 1)
+                return i
         raise AssertionError("bucket counts do not add up to count")  # pragma: no cover
 
 
@@ -169,6 +198,11 @@ class Summary:
     dials: int = 0
     connect_time_ns: int = 0
     line_time_ns: int = 0
+    #: Exact sums of squares (rule 3), for the spread of the per-trial means: attempts²,
+    #: dials² and line time in ns².
+    attempts_sq: int = 0
+    dials_sq: int = 0
+    line_time_sq_ns2: int = 0
     connect_time: QuantileSketch = field(default_factory=QuantileSketch)
     line_time: QuantileSketch = field(default_factory=QuantileSketch)
     #: The smallest trial index that gave up with each final code: the trial to replay.
@@ -197,7 +231,11 @@ class Summary:
             _bump(self.faults_touched, fault)
         self.attempts += result.attempts
         self.dials += result.dials
-        self.line_time_ns += _ns(result.line_time)
+        self.attempts_sq += result.attempts * result.attempts
+        self.dials_sq += result.dials * result.dials
+        line_ns = _ns(result.line_time)
+        self.line_time_ns += line_ns
+        self.line_time_sq_ns2 += line_ns * line_ns
         self.line_time.add(result.line_time)
         if result.connected:
             self.successes += 1
@@ -225,6 +263,9 @@ class Summary:
         self.dials += other.dials
         self.connect_time_ns += other.connect_time_ns
         self.line_time_ns += other.line_time_ns
+        self.attempts_sq += other.attempts_sq
+        self.dials_sq += other.dials_sq
+        self.line_time_sq_ns2 += other.line_time_sq_ns2
         self.connect_time.merge(other.connect_time)
         self.line_time.merge(other.line_time)
         for code, trial in list(other.examples.items()):

@@ -133,6 +133,33 @@ def test_sketch_small_cases() -> None:
     assert sketch.quantile(0.6) == sketch.quantile(0.5)
 
 
+def test_sketch_reads_values_and_bucket_edges_by_rank() -> None:
+    sketch = QuantileSketch()
+    for x in (MIN_VALUE / 2, 1.0, 2.0, 3.0, 4.0):
+        sketch.add(x)
+    assert sketch.value_at_rank(1) == 0.0 and sketch.bounds_at_rank(1) == (0.0, MIN_VALUE)
+    for rank, exact in ((2, 1.0), (3, 2.0), (5, 4.0)):
+        low, high = sketch.bounds_at_rank(rank)
+        assert low <= exact <= high and high / low == pytest.approx(GAMMA)
+        assert low <= sketch.value_at_rank(rank) <= high
+        assert sketch.value_at_rank(rank) == pytest.approx(exact, rel=0.005)
+    assert sketch.value_at_rank(3) == sketch.quantile(0.5)
+    for bad in (0, 6):
+        with pytest.raises(ValueError, match="rank must be between 1 and 5"):
+            sketch.bounds_at_rank(bad)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.0, 1e6, allow_nan=False), min_size=1, max_size=50))
+def test_bucket_edges_contain_every_order_statistic(values: list[float]) -> None:
+    sketch = QuantileSketch()
+    for x in values:
+        sketch.add(x)
+    for rank, exact in enumerate(sorted(values), start=1):
+        low, high = sketch.bounds_at_rank(rank)
+        assert low * (1 - 1e-12) <= exact <= high * (1 + 1e-12)
+
+
 @pytest.mark.parametrize("bad", [-1.0, math.nan, math.inf])
 def test_sketch_rejects_bad_values(bad: float) -> None:
     with pytest.raises(ValueError):
@@ -222,6 +249,10 @@ def test_counts_and_rates_match_a_direct_count(rows: list[TrialResult]) -> None:
     assert {int(k): v["count"] for k, v in out["codes_seen"].items()} == seen
     assert out["faults_touched"] == Counter(f for r in rows for f in set(r.faults))
 
+    # Exact integer sums of squares (rule 3), for the intervals of the means.
+    assert summary.attempts_sq == sum(r.attempts**2 for r in rows)
+    assert summary.dials_sq == sum(r.dials**2 for r in rows)
+    assert summary.line_time_sq_ns2 == sum(round(r.line_time * 1e9) ** 2 for r in rows)
     if n:
         assert out["attempts_mean"] == sum(r.attempts for r in rows) / n
         assert out["dials_mean"] == sum(r.dials for r in rows) / n

@@ -1,0 +1,210 @@
+"""``rassim sweep``: every policy of a grid on the same trials, paired against a baseline.
+
+Also home of the execution options that ``sweep`` and ``tune`` share (``--workers``,
+``--dask``) and of the small formatting helpers their tables use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.commands.common import EXIT_INTERRUPTED, EXIT_OK, BadInput, check_count
+
+__all__ = ["add_execution_options", "console", "fmt_pct", "fmt_secs", "open_executor_for",
+           "progress_bar", "register"]
+
+
+def register(commands: Any) -> None:
+    sweep = commands.add_parser(
+        "sweep", help="run every policy of a grid on the same seeds and compare them",
+        description="Run every policy in GRID on the same trials (common random numbers) "
+        "and print one row per policy with the paired difference in success rate against "
+        "the baseline.")
+    sweep.add_argument("file", type=Path, help="scenario file (.toml)")
+    sweep.add_argument("--grid", type=Path, required=True,
+                       help="grid file (.toml): [base], [vary] lists and/or [[policies]], "
+                       "optional baseline; see tuning/connras-grid.toml")
+    size = sweep.add_mutually_exclusive_group()
+    size.add_argument("--trials", type=int, help="trials per policy (default: the scenario's)")
+    size.add_argument("--precision", type=float, metavar="HALF_WIDTH",
+                      help="add trials in doubling batches until every success rate's 95%% "
+                      "interval half-width is at most this (e.g. 0.002 = 0.2 points)")
+    sweep.add_argument("--max-trials", type=int, default=100_000,
+                       help="with --precision: stop here even if the precision is not reached "
+                       "(default: 100,000)")
+    sweep.add_argument("--min-trials", type=int, default=1000,
+                       help="with --precision: the first batch (default: 1,000)")
+    sweep.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
+    sweep.add_argument("--baseline", help="the policy others are compared with: a preset or a "
+                       "grid policy's name (default: the grid's, else the scenario's policy)")
+    add_execution_options(sweep)
+    sweep.add_argument("--json", action="store_true", help="print one JSON object")
+    sweep.add_argument("--out", type=Path, help="write the table (.csv or .parquet)")
+    sweep.set_defaults(handler=_cmd_sweep)
+
+
+def add_execution_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=int,
+                        help="local worker processes (default: all cores)")
+    parser.add_argument("--dask", metavar="ADDRESS",
+                        help="run on the Dask scheduler at ADDRESS (e.g. tcp://host:8786) "
+                        "instead; results are identical")
+
+
+def open_executor_for(args: argparse.Namespace) -> Any:
+    """The executor ``--workers``/``--dask`` ask for; setup problems are bad input."""
+    from sim.executors import ExecutorError, open_executor
+
+    check_count("workers", args.workers, 1, 1024)
+    if args.dask is not None and args.workers is not None:
+        raise BadInput("--workers and --dask: give one; a Dask cluster has its own workers")
+    try:
+        return open_executor(args.workers, args.dask)
+    except ExecutorError as error:
+        raise BadInput(str(error)) from None
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.grid import load_grid
+    from sim.loader import load_scenario
+    from sim.output import check_output_path
+    from sim.scenario import MAX_SEED, MAX_TRIALS
+    from sim.sweep import run_sweep, sweep_report, write_rows
+
+    check_count("trials", args.trials, 1, MAX_TRIALS)
+    check_count("seed", args.seed, 0, MAX_SEED)
+    check_count("max-trials", args.max_trials, 1, MAX_TRIALS)
+    check_count("min-trials", args.min_trials, 1, MAX_TRIALS)
+    if args.precision is not None and not 0 < args.precision < 0.5:
+        raise BadInput(f"--precision: must be a half-width between 0 and 0.5 (e.g. 0.002 for "
+                       f"0.2 percentage points), got {args.precision}")
+    loaded = load_scenario(args.file)
+    grid = load_grid(args.grid, loaded.policy, baseline=args.baseline)
+    if args.out is not None:
+        check_output_path(args.out)
+    scenario = loaded.scenario
+    seed = scenario.seed if args.seed is None else args.seed
+    trials = None if args.precision is not None else (args.trials or scenario.trials)
+    provenance = {"scenario": scenario.name, "file": str(args.file),
+                  "scenario_sha256": loaded.sha256, "version": __version__}
+    count = len(grid.policies)
+    with open_executor_for(args) as executor:
+        bar = None if args.json else progress_bar((trials or args.min_trials) * count)
+        if bar is None:
+            result = run_sweep(scenario, grid, seed=seed, executor=executor, trials=trials,
+                               precision=args.precision, max_trials=args.max_trials,
+                               first_batch=args.min_trials)
+        else:
+            with bar:
+                task = bar.add_task("policy-trials", total=(trials or args.min_trials) * count)
+                result = run_sweep(
+                    scenario, grid, seed=seed, executor=executor, trials=trials,
+                    precision=args.precision, max_trials=args.max_trials,
+                    first_batch=args.min_trials,
+                    on_progress=lambda n: bar.advance(task, n),
+                    on_batch=lambda end, _: bar.update(task, total=end * count))
+        where = executor.describe()
+    report = sweep_report(result, provenance)
+    if args.out is not None:
+        write_rows(args.out, report["policies"],
+                   {k: v for k, v in report.items() if k != "policies"})
+    if args.json:
+        print(json.dumps(report, indent=2, allow_nan=False))
+    else:
+        _print_table(report, args, result.elapsed, where)
+    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+# --- shared output helpers ----------------------------------------------------------------
+def console() -> Any:
+    from rich.console import Console
+
+    # Piped output keeps long lines whole (a terminal wraps to its own width).
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def progress_bar(total: int) -> Any:
+    """A rich progress bar on stderr for long runs at a terminal, else None."""
+    if total < 2000 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def fmt_pct(x: float | None, digits: int = 2) -> str:
+    return "-" if x is None else f"{100 * x:.{digits}f}%"
+
+
+def fmt_secs(x: float | None) -> str:
+    return "-" if x is None else f"{x:.1f}s"
+
+
+def _pp(x: float) -> str:
+    return f"{100 * x:+.2f}"
+
+
+def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
+                 where: str) -> None:
+    from rich.table import Table
+
+    out = console()
+    rows = report["policies"]
+    out.print(f"[bold]{report['scenario']}[/bold] ({args.file}) · grid {report['grid']}")
+    out.print(f"seed {report['seed']} · {report['trials']:,} trials per policy on the same "
+              f"seeds (CRN) · {len(rows)} policies · baseline {report['baseline']} · "
+              f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
+    if report["trials"] == 0:
+        for warning in report["warnings"]:
+            out.print(f"[yellow]warning:[/yellow] {warning}, before any chunk of trials "
+                      "finished on every policy")
+        return
+    adaptive = report["adaptive"]
+    if adaptive is not None and adaptive["reached"]:
+        out.print(f"precision ±{100 * adaptive['precision']:.2f} points reached at "
+                  f"{report['trials']:,} trials (checked at "
+                  + ", ".join(f"{n:,}" for n in adaptive["checkpoints"]) + ")")
+    table = Table(box=None, pad_edge=False)
+    table.add_column("policy", no_wrap=True)
+    for column in ("success", "95% CI", "53", "p50", "p95", "dials", "line", "Δ points",
+                   "Δ 95% CI"):
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in rows:
+        if row["baseline"]:
+            diff, diff_ci = "baseline", ""
+        elif row["same_as_baseline"]:
+            diff, diff_ci = "0 (same policy)", "[0, 0]"
+        else:
+            diff = _pp(row["diff"])
+            diff_ci = f"[{_pp(row['diff_low'])}, {_pp(row['diff_high'])}]"
+            if row["diff_low"] > 0:
+                diff = f"[green]{diff}[/green]"
+            elif row["diff_high"] < 0:
+                diff = f"[red]{diff}[/red]"
+        table.add_row(
+            row["policy"], fmt_pct(row["success_rate"]),
+            f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]",
+            fmt_pct(row["rate_53"]), fmt_secs(row["p50_connect_time"]),
+            fmt_secs(row["p95_connect_time"]),
+            "-" if row["dials"] is None else f"{row['dials']:.2f}",
+            fmt_secs(row["line_time"]), diff, diff_ci)
+    out.print()
+    out.print(table)
+    out.print(f"\nΔ: success rate minus {report['baseline']}'s, in percentage points, paired "
+              "trial by trial (Newcombe's paired score interval).\n53: share of trials that "
+              "gave up with 53. p50/p95: time to connect (successful trials). line: mean RAS "
+              "line time per trial.")
+    for warning in report["warnings"]:
+        out.print(f"[yellow]warning:[/yellow] {warning}")
+    done = report["trials"] * len(rows)
+    rate = done / elapsed if elapsed > 0 else float("inf")
+    out.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} policy-trials/s on {where}"
+              + (f"; table written to {args.out}" if args.out else "") + "[/dim]")
