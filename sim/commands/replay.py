@@ -19,6 +19,9 @@ def register(commands: Any) -> None:
     replay.add_argument("--policy", help="use this policy preset instead of the scenario's")
     replay.add_argument("--format", choices=("timeline", "log", "jsonl"), default="timeline",
                         help="timeline (every event), log (Sender.log lines) or jsonl")
+    replay.add_argument("--plot", type=Path, metavar="FILE.png",
+                        help="also draw the trial's timeline to this picture (.png, .svg or "
+                        ".pdf; needs rassim[plot])")
     replay.set_defaults(handler=_cmd_replay)
 
 
@@ -32,11 +35,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     check_count("seed", args.seed, 0, MAX_SEED)
     check_count("trial", args.trial, 0, MAX_TRIALS - 1)
+    if args.plot is not None:
+        _check_plot(args.plot)
     loaded = load_scenario(args.file, policy=args.policy)
     scenario = loaded.scenario
     seed = scenario.seed if args.seed is None else args.seed
     recorder = Recorder()
     result = run_trial(scenario, loaded.policy, seed, args.trial, recorder)
+    if args.plot is not None:
+        _plot(args.plot, recorder, scenario, loaded.policy.name, seed, args.trial)
     if args.format == "jsonl":
         print("\n".join(jsonl(recorder.events)))
         return EXIT_OK
@@ -52,3 +59,20 @@ def _cmd_replay(args: argparse.Namespace) -> int:
           + (f"; faults touched: {', '.join(result.faults)}" if result.faults else ""))
     print("\n".join(timeline(recorder.events)))
     return EXIT_OK
+
+
+def _check_plot(path: Path) -> None:
+    """Before the trial runs: a bad path or a missing plot extra is bad input (exit 2)."""
+    from sim.plots import check_plot_path, require_matplotlib
+
+    check_plot_path(path)
+    require_matplotlib("--plot")
+
+
+def _plot(path: Path, recorder: Any, scenario: Any, policy: str, seed: int, trial: int) -> None:
+    from sim.plots import save, timeline
+
+    warmup = scenario.link.warmup
+    figure = timeline(recorder.events, scenario=scenario.name, policy=policy, seed=seed,
+                      trial=trial, warmup=(warmup.factor, warmup.decay))
+    save(figure, path, option="--plot")

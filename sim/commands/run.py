@@ -24,6 +24,9 @@ def register(commands: Any) -> None:
                      "large runs)")
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--out", type=Path, help="write one row per trial (.csv or .parquet)")
+    run.add_argument("--plot", type=Path, metavar="FILE.png",
+                     help="also draw the run (time-to-connect CDF, failure codes) to this "
+                     "picture (.png, .svg or .pdf; needs rassim[plot])")
     run.add_argument("--check-determinism", action="store_true",
                      help="run every trial twice with full tracing, once in a fresh process, "
                      "and fail (exit 1) if any trace differs")
@@ -40,6 +43,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
     check_count("workers", args.workers, 1, 1024)
+    if args.plot is not None:
+        _check_plot(args)
     loaded = load_scenario(args.file, policy=args.policy)
     if args.check_determinism:
         return _check_determinism(args, loaded.scenario.trials, loaded.scenario.seed)
@@ -86,11 +91,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report = summary.to_dict(extra={**provenance, "requested_trials": trials,
                                     "interrupted": result.interrupted,
                                     "faults_declared": declared, "warnings": warnings})
+    if args.plot is not None and not result.interrupted:
+        _plot(args.plot, summary, f"{scenario.name} · policy {loaded.policy.name} · seed {seed}")
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
     else:
         _print_table(report, args.file, result.elapsed, workers, args.out, args.policy)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _check_plot(args: argparse.Namespace) -> None:
+    """Before any trial: a bad path or a missing plot extra is bad input (exit 2)."""
+    from sim.commands.common import BadInput
+    from sim.plots import check_plot_path, require_matplotlib
+
+    if args.check_determinism:
+        raise BadInput("--plot: cannot be combined with --check-determinism, which draws "
+                       "nothing; run them separately")
+    check_plot_path(args.plot)
+    require_matplotlib("--plot")
+
+
+def _plot(path: Path, summary: Any, title: str) -> None:
+    # The figure is drawn from the streaming summary (its connect-time sketch and failure
+    # counts), so --plot keeps the run's memory bounded: no per-trial rows are collected.
+    from sim.plots import run_figure, save
+
+    save(run_figure(summary, title=title), path, option="--plot")
 
 
 def _progress(trials: int) -> Any:

@@ -1,0 +1,64 @@
+"""The picture of one run (``rassim run --plot``): when trials connected, and why others failed.
+
+It is drawn from the run's streaming ``Summary`` alone (its time-to-connect sketch and its
+failure counts), so a plot of a hundred million trials needs no more memory than the
+summary: per-trial rows are never collected for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sender.codes import symbol_of
+from sim.plots._base import Figure, new_figure, percent_axis
+from sim.plots._curves import connect_cdf
+from sim.summary import Summary, wilson_interval
+
+__all__ = ["run_figure"]
+
+
+def run_figure(summary: Summary, *, title: str | None = None) -> Figure:
+    """Left: share of all trials connected by time t (with p50 and p90 of the successful
+    ones). Right: each final failure code's share of trials with its Wilson 95% interval.
+    ``title`` (e.g. scenario, policy, seed) goes above both, with the success rate."""
+    fig, (left, right) = new_figure(12.0, 4.6, 1, 2, width_ratios=(1.25, 1))
+    connect_cdf({"": summary}, ax=left, title="when trials connected")
+    left.get_lines()[0].set_label("trials connected by t")
+    for q, style in ((0.5, ":"), (0.9, "--")):
+        t = summary.connect_time.quantile(q)
+        if not np.isnan(t):
+            left.axvline(t, color="#616161", linestyle=style, linewidth=1,
+                         label=f"p{int(q * 100)} of successful: {t:.1f} s")
+    left.axhline(summary.success_rate, color="#2e7d32", linewidth=0.8, alpha=0.6,
+                 label=f"success rate {summary.success_rate:.2%} (the rest gave up)")
+    left.legend(fontsize=8, loc="lower right")
+
+    codes = sorted(summary.failures.items(), key=lambda kv: (-kv[1], kv[0]))
+    n = summary.trials
+    if codes:
+        labels = [f"{code} {symbol_of(code)}" for code, _ in codes][::-1]
+        rates = np.array([count / n for _, count in codes][::-1])
+        bounds = np.array([wilson_interval(count, n) for _, count in codes][::-1])
+        ys = np.arange(len(codes))
+        right.barh(ys, rates, color="#c62828", height=0.6)
+        right.errorbar(rates, ys, xerr=[rates - bounds[:, 0], bounds[:, 1] - rates],
+                       fmt="none", ecolor="black", capsize=3, linewidth=1)
+        right.set_yticks(ys, labels, fontsize=8)
+        top = float(bounds[:, 1].max())
+        for y, rate, high in zip(ys, rates, bounds[:, 1], strict=True):
+            right.text(high + top * 0.02, y, f"{rate:.2%}", va="center", fontsize=8)
+        right.set_xlim(0, top * 1.25)
+    else:
+        right.set_yticks([])
+        right.text(0.5, 0.5, "no trial gave up", ha="center", va="center",
+                   transform=right.transAxes)
+    right.set_xlabel("trials that gave up with this final code (% of all, 95% CI)")
+    percent_axis(right, "x", decimals=1)
+    right.set_title("failures by final code")
+    right.grid(axis="x", color="#eeeeee")
+    right.set_axisbelow(True)
+    low, high = summary.ci95
+    head = (f"{n:,} trials: success {summary.success_rate:.2%} "
+            f"(95% CI {low:.2%} to {high:.2%})")
+    fig.suptitle(f"{title}\n{head}" if title else head, fontsize=11)
+    return fig
