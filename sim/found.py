@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import textwrap
 import tomllib
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 from sender.codes import symbol_of
 from sim import __version__
+from sim.atomic import publish, temp_beside
 from sim.loader import load_scenario
 from sim.results import TrialResult
 from sim.search import Found, SearchProblem, ms_text, run_with
@@ -56,19 +56,13 @@ def write_found(problem: SearchProblem, found: Found, out: Path, *, command: str
     run_with(problem, found.trial, found.faults, recorder)
     began = {event.get("fault"): event.t for event in recorder.events
              if event.source == "fault" and event.kind == "begin"}
-    parent = out.parent if str(out.parent) else Path(".")
     for absolute in (True, False):
         text = _text(problem, found, out, began if absolute else None, command, policy)
-        handle, name = tempfile.mkstemp(dir=parent, prefix=f".{out.name}.", suffix=".toml")
-        tmp = Path(name)
+        tmp = temp_beside(out, suffix=".toml")
         try:
-            with os.fdopen(handle, "w", encoding="utf-8") as file:
-                file.write(text)
+            tmp.write_text(text, encoding="utf-8")
             if _reproduces(tmp, found, problem.seed):
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what open() would
-                os.replace(tmp, out)
+                publish(tmp, out)
                 return
         finally:
             tmp.unlink(missing_ok=True)

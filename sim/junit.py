@@ -11,28 +11,18 @@ renamed into place, so CI never reads half a report.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from sim.atomic import atomic_path, check_writable
 from sim.check import ScenarioCheck
-from sim.output import OutputError
 
 __all__ = ["check_junit_path", "junit_xml", "write_junit"]
 
 
 def check_junit_path(path: Path) -> None:
     """``OutputError`` unless ``path`` can be written (checked before any trial runs)."""
-    if path.is_dir():
-        raise OutputError(f"--junit {path}: is a directory; give a file name such as "
-                          "rassim-check.xml")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"--junit {path}: directory {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"--junit {path}: directory {parent} is not writable; choose "
-                          "another path")
+    check_writable(path, "--junit")
 
 
 def junit_xml(checks: list[ScenarioCheck]) -> bytes:
@@ -78,16 +68,5 @@ def junit_xml(checks: list[ScenarioCheck]) -> bytes:
 def write_junit(path: Path, checks: list[ScenarioCheck]) -> None:
     """Write the report atomically: a temporary file beside ``path``, then a rename."""
     data = junit_xml(checks)
-    parent = path.parent if str(path.parent) else Path(".")
-    handle, name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what open() would
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
+from sim.atomic import OutputError, check_writable, publish, temp_beside
 from sim.results import ROW_FIELDS, TrialResult
 
 __all__ = ["OutputError", "RowSink", "check_output_path"]
@@ -27,27 +26,8 @@ __all__ = ["OutputError", "RowSink", "check_output_path"]
 SUFFIXES = (".csv", ".parquet")
 
 
-class OutputError(Exception):
-    """An output path that cannot be written; the message says why and what to do."""
-
-
 def check_output_path(path: Path) -> None:
-    if path.suffix.lower() not in SUFFIXES:
-        raise OutputError(
-            f"--out {path}: unknown file type {path.suffix or '(none)'!r}; end the name in "
-            ".csv or .parquet"
-        )
-    if path.is_dir():
-        raise OutputError(
-            f"--out {path}: is a directory; give a file name ending in .csv or .parquet"
-        )
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"--out {path}: directory {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"--out {path}: directory {parent} is not writable; choose another path")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"--out {path}: file exists and is not writable")
+    check_writable(path, "--out", suffixes=SUFFIXES)
 
 
 class RowSink:
@@ -57,10 +37,7 @@ class RowSink:
         check_output_path(path)
         self.path = path
         self._provenance = provenance
-        handle, name = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.",
-                                        suffix=".tmp")
-        os.close(handle)
-        self._tmp = Path(name)
+        self._tmp = temp_beside(path)
         self.rows = 0
         self._parquet: Any = None
         self._csv_file: IO[str] | None = None
@@ -112,11 +89,7 @@ class RowSink:
     def commit(self) -> None:
         """Close and atomically move the finished file into place."""
         self._close()
-        # mkstemp creates 0600; give the file the permissions a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)
-        os.replace(self._tmp, self.path)
+        publish(self._tmp, self.path)
 
     def abort(self) -> None:
         """Close and delete the temporary file; the destination is untouched."""

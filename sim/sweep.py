@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
+from sim.atomic import atomic_path
 from sim.executors import Executor
 from sim.grid import Grid
 from sim.paired import PairCounts
@@ -201,11 +200,7 @@ def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any])
     Parquet files carry ``metadata`` as JSON under the key ``rassim``. Call
     ``sim.output.check_output_path`` first, before spending time on trials.
     """
-    handle, name = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
-                                    prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    tmp = Path(name)
-    try:
+    with atomic_path(path) as tmp:
         columns = list(rows[0]) if rows else list(ROW_COLUMNS)
         if path.suffix.lower() == ".parquet":
             import pyarrow as pa
@@ -223,10 +218,3 @@ def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any])
                 writer = csv.DictWriter(out, fieldnames=columns)
                 writer.writeheader()
                 writer.writerows(rows)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; match what open() would make
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

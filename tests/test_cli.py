@@ -370,12 +370,12 @@ def test_out_into_an_unwritable_directory_as_any_user(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     # The same check when chmod cannot be made to bite (root): deny it at os.access.
-    import sim.output
+    import sim.atomic
 
     locked = tmp_path / "locked"
     locked.mkdir()
     real_access = os.access
-    monkeypatch.setattr(sim.output.os, "access",
+    monkeypatch.setattr(sim.atomic.os, "access",
                         lambda p, mode: False if Path(p) == locked else real_access(p, mode))
     code, out, err = run_cli(capsys, "run", ISDN, "--trials", 50, "--out", locked / "rows.csv")
     assert_bad_input(code, err, "--out", str(locked), "not writable", "choose another path")

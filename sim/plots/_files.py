@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from sim.output import OutputError
+from sim.atomic import OutputError, atomic_path, check_writable
 
 __all__ = ["PLOT_SUFFIXES", "check_plot_path", "require_matplotlib", "save"]
 
@@ -38,23 +37,7 @@ def check_plot_path(path: str | os.PathLike[str], option: str = "--plot") -> Pat
 
     ``option`` names the argument in the message (``--plot`` on the command line).
     """
-    path = Path(path)
-    suffixes = ", ".join(PLOT_SUFFIXES)
-    if path.suffix.lower() not in PLOT_SUFFIXES:
-        raise OutputError(f"{option} {path}: unknown picture type {path.suffix or '(none)'!r}; "
-                          f"end the name in one of {suffixes}")
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a directory; give a file name ending in "
-                          f"one of {suffixes}")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(f"{option} {path}: directory {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{option} {path}: directory {parent} is not writable; "
-                          "choose another path")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise OutputError(f"{option} {path}: file exists and is not writable")
-    return path
+    return check_writable(path, option, suffixes=PLOT_SUFFIXES, kind="picture")
 
 
 def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150,
@@ -65,17 +48,6 @@ def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150,
     ``OutputError`` before anything is rendered.
     """
     path = check_plot_path(path, option)
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    tmp = Path(name)
-    try:
+    with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lower().lstrip("."), dpi=dpi)
-        # mkstemp creates 0600; give the file the permissions a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     return path
