@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from types import FrameType
 
 from sim import __version__
 from sim.commands import COMMANDS
@@ -38,10 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from sim.loader import ScenarioError
     from sim.output import OutputError
 
+    # SIGTERM (a CI timeout, `kill`) stops a run like Ctrl-C does: cleanly, with the summary
+    # of the completed trials and a complete output file, instead of dying mid-write.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)

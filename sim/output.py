@@ -6,8 +6,11 @@ Rules:
    unwritable one is bad input (exit 2), found before minutes of simulation are wasted.
 2. Rows go to a temporary file in the destination's directory, renamed over the
    destination only on ``commit``; ``abort`` deletes it. A reader never sees a half file.
-3. Parquet files carry the run's provenance (scenario sha256, seed, policy, version) in the
-   file's key-value metadata under ``rassim``.
+3. Every row file carries the run's provenance (scenario sha256, seed, policy, version)
+   and whether it is ``complete``: Parquet in its schema metadata under ``rassim``, CSV
+   (which has nowhere to put it) in a sidecar ``<name>.meta.json`` written beside it.
+4. An interrupted run still publishes a complete, valid file of the trials that finished,
+   marked ``"complete": false`` with the number of trials it holds.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from sim.atomic import OutputError, check_writable, publish, temp_beside
+from sim.atomic import OutputError, atomic_path, check_writable, publish, temp_beside
 from sim.results import ROW_FIELDS, TrialResult
 
 __all__ = ["OutputError", "RowSink", "check_output_path"]
@@ -59,7 +62,8 @@ class RowSink:
                 ("dials", pa.int32()), ("connect_time", pa.float64()),
                 ("end_time", pa.float64()), ("line_time", pa.float64()),
                 ("codes", pa.string()), ("faults", pa.string()),
-            ], metadata={"rassim": json.dumps(self._provenance, sort_keys=True)})
+            ], metadata={"rassim": json.dumps(self._provenance_of(complete=True),
+                                              sort_keys=True)})
             assert tuple(self._schema.names) == ROW_FIELDS
             self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
         else:
@@ -86,9 +90,34 @@ class RowSink:
             self._csv_file.close()
             self._csv_file = None
 
-    def commit(self) -> None:
-        """Close and atomically move the finished file into place."""
+    def _provenance_of(self, *, complete: bool) -> dict[str, Any]:
+        return {**self._provenance, "complete": complete,
+                **({} if complete else {"trials": self.rows})}
+
+    @property
+    def sidecar(self) -> Path | None:
+        """Where a CSV's provenance goes (None for Parquet, which holds its own)."""
+        return None if self.path.suffix.lower() == ".parquet" else \
+            self.path.with_name(self.path.name + ".meta.json")
+
+    def commit(self, *, interrupted: bool = False) -> None:
+        """Close and atomically move the finished file into place (rules 2 to 4)."""
         self._close()
+        if interrupted and self.sidecar is None:
+            # The provenance was written when the file was opened, as complete: rewrite the
+            # (rare) interrupted file with the mark. Reading it back costs one pass.
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(self._tmp)
+            marked = {"rassim": json.dumps(self._provenance_of(complete=False), sort_keys=True)}
+            with atomic_path(self.path) as tmp:
+                pq.write_table(table.replace_schema_metadata(marked), str(tmp))
+            self._tmp.unlink(missing_ok=True)
+            return
+        if self.sidecar is not None:
+            with atomic_path(self.sidecar) as tmp:
+                tmp.write_text(json.dumps(self._provenance_of(complete=not interrupted),
+                                          indent=2, sort_keys=True) + "\n", encoding="utf-8")
         publish(self._tmp, self.path)
 
     def abort(self) -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from sender.policy import RetryPolicy
 from sim.executors import Executor, LocalExecutor
+from sim.interrupts import deferred_interrupts
 from sim.paired import PairCounts
 from sim.policy_metrics import Tally
 from sim.results import TrialResult
@@ -93,11 +94,12 @@ def run_trials(scenario: Scenario, policy: RetryPolicy, *, trials: int, seed: in
         chunks = runner.map(_run_chunk, jobs)
         try:
             for (start, stop), (chunk_summary, rows) in zip(ranges, chunks, strict=False):
-                summary.merge(chunk_summary)
-                if on_rows is not None:
-                    on_rows(rows)
-                if on_progress is not None:
-                    on_progress(stop - start)
+                with deferred_interrupts():  # a chunk is taken whole or not at all
+                    summary.merge(chunk_summary)
+                    if on_rows is not None:
+                        on_rows(rows)
+                    if on_progress is not None:
+                        on_progress(stop - start)
         finally:
             _close(chunks)
     except KeyboardInterrupt:
@@ -202,15 +204,20 @@ def run_batch(scenario: Scenario, policies: Sequence[RetryPolicy], *, seed: int,
                 # Only the wait is covered: a chunk is merged whole or not at all (rule 4).
                 interrupted = True
                 break
-            masks = [mask for part in parts for mask in part.connected]
-            for k, tally in enumerate(t for part in parts for t in part.tallies):
-                tallies[k].merge(tally)
-            if pairs is not None and baseline is not None:
-                for k, mask in enumerate(masks):
-                    pairs[k].add_masks(masks[baseline], mask, b - a)
-            done += b - a
-            if on_progress is not None:
-                on_progress((b - a) * len(policies))
+            try:
+                with deferred_interrupts():  # a signal here waits until the chunk is in
+                    masks = [mask for part in parts for mask in part.connected]
+                    for k, tally in enumerate(t for part in parts for t in part.tallies):
+                        tallies[k].merge(tally)
+                    if pairs is not None and baseline is not None:
+                        for k, mask in enumerate(masks):
+                            pairs[k].add_masks(masks[baseline], mask, b - a)
+                    done += b - a
+                    if on_progress is not None:
+                        on_progress((b - a) * len(policies))
+            except KeyboardInterrupt:
+                interrupted = True
+                break
     finally:
         _close(outcomes)
     return BatchResult(start, done, tallies, pairs, interrupted)

@@ -79,7 +79,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             sink.abort()
         raise
     if sink is not None:
-        sink.commit()
+        sink.commit(interrupted=result.interrupted)
     summary = result.summary
     declared = unique_labels(scenario.faults)
     warnings = [
