@@ -147,7 +147,7 @@ def test_out_csv_has_one_row_per_trial(csv_rows: list[dict[str, str]],
     assert [int(r["trial"]) for r in csv_rows] == list(range(300))
     assert {r["seed"] for r in csv_rows} == {str(SEED)}
     assert {r["outcome"] for r in csv_rows} == {"connected", "gave_up"}
-    assert listing(path.parent) == ["rows.csv"]  # no temporary file left
+    assert listing(path.parent) == ["rows.csv", "rows.csv.meta.json"]  # no temporary file left
 
 
 def test_out_parquet_has_rows_and_provenance(tmp_path: Path,
@@ -176,7 +176,7 @@ def test_out_replaces_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFix
     assert code == 0
     lines = out.read_text().splitlines()
     assert lines[0] == ",".join(ROW_FIELDS) and len(lines) == 51
-    assert listing(tmp_path) == ["rows.csv"]
+    assert listing(tmp_path) == ["rows.csv", "rows.csv.meta.json"]
 
 
 def test_a_run_that_dies_leaves_no_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str],
