@@ -451,7 +451,7 @@ def test_several_problems_are_all_listed(tmp_path: Path) -> None:
          "greater than or equal to 1"),
         ('sender = "DSSMS"\n', "sender", "line 2", "valid dictionary"),
         ('trials = 2.5\n', "trials", "line 2", "valid integer"),
-        ('trials = 1e9\n', "trials", "line 2", "less than or equal to 100000000"),
+        ('trials = 1e9\n', "trials", "line 2", "less than or equal to 10000000"),
     ],
 )
 def test_bad_value_names_field_line_and_fix(tmp_path: Path, body: str, field: str, line: str,
@@ -523,7 +523,8 @@ def test_a_problem_in_the_second_fault_points_at_the_second_fault(tmp_path: Path
         ('at = "1s"\nmean_interval = "10m"', "give exactly one of at"),
         ("", "give exactly one of at"),
         ('mean_interval = "10m"', "a stochastic fault needs a duration"),
-        ('mean_interval = "0"\nduration = "1s"', "mean_interval must be positive"),
+        ('mean_interval = "0"\nduration = "1s"', "mean_interval must be at least 1s"),
+        ('mean_interval = "10ms"\nduration = "1s"', "mean_interval must be at least 1s"),
     ],
 )
 def test_fault_schedule_problems(tmp_path: Path, schedule: str, fix: str) -> None:

@@ -24,7 +24,8 @@ PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 #: CI sizes. Every parameter a notebook defines must be listed, so a new heavy parameter
 #: cannot run at full size in CI unnoticed.
-SMALL = {"TRIALS": 300, "GRID_TRIALS": 100, "CURVE_TRIALS": 150, "SEED": 221951}
+SMALL = {"TRIALS": 300, "GRID_TRIALS": 100, "CURVE_TRIALS": 150, "SEED": 221951,
+         "TUNE_CANDIDATES": 12, "TUNE_MIN_TRIALS": 100, "TUNE_MAX_TRIALS": 400}
 CELL_TIMEOUT = 300  # seconds; the whole small run takes far less
 
 
@@ -80,7 +81,7 @@ def kernel_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-# Not marked slow: both notebooks run in about 20 s at CI sizes on two cores.
+# Not marked slow: each notebook runs in well under a minute at CI sizes on two cores.
 @pytest.mark.parametrize("path", PATHS, ids=[p.name for p in PATHS])
 def test_notebook_runs_top_to_bottom(path: Path, kernel_dir: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -340,7 +340,7 @@ def test_invalid_policies_name_the_field(changes: dict[str, object], field: str)
 @pytest.mark.parametrize("changes", [
     {"initial_wait": 10.0, "max_wait": 10.0},
     {"initial_wait": 0.0, "max_wait": 0.0},
-    {"attempts_per_dial": MAX_COUNT, "max_dials": MAX_COUNT, "redial_after": MAX_COUNT},
+    {"attempts_per_dial": MAX_COUNT, "max_dials": 10, "redial_after": MAX_COUNT},
     {"max_wait": MAX_SECONDS, "deadline": MAX_SECONDS, "settle": MAX_SECONDS},
     {"deadline": 1e-9},
     {"backoff_base": 1.0},
@@ -391,3 +391,11 @@ def test_unknown_preset_lists_known_presets() -> None:
     assert "'nope'" in message
     for name in PRESETS:
         assert name in message
+
+
+def test_a_map_budget_of_millions_per_trial_is_refused() -> None:
+    # Each attempt is simulated; 10,000 x 10,000 maps per trial is a typo, not a policy.
+    with pytest.raises(PolicyError) as info:
+        RetryPolicy(attempts_per_dial=MAX_COUNT, max_dials=MAX_COUNT)
+    assert info.value.field == "max_dials"
+    assert "100,000,000 map attempts per trial; at most 100,000" in str(info.value)
