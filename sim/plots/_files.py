@@ -49,5 +49,6 @@ def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150,
     """
     path = check_plot_path(path, option)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format=path.suffix.lower().lstrip("."), dpi=dpi)
+        # bbox_inches="tight": labels at the figure edge are never cut off.
+        fig.savefig(tmp, format=path.suffix.lower().lstrip("."), dpi=dpi, bbox_inches="tight")
     return path
