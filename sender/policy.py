@@ -88,13 +88,13 @@ class RetryPolicy:
         _count("max_dials", self.max_dials, minimum=1)
         if self.redial_after is not None:
             _count("redial_after", self.redial_after, minimum=1)
-        if self.attempts_per_dial * self.max_dials > _MAX_COUNT * 10:
+        if self.attempts_per_dial * self.max_dials > _MAX_COUNT:
             # Each attempt is simulated: a budget of millions of maps per trial is a typo
             # that would make one trial run for hours.
             raise PolicyError(
                 "max_dials",
                 f"attempts_per_dial x max_dials allows {self.attempts_per_dial * self.max_dials:,}"
-                f" map attempts per trial; at most {_MAX_COUNT * 10:,}",
+                f" map attempts per trial; at most {_MAX_COUNT:,}",
             )
         for name in ("settle", "initial_wait", "max_wait", "redial_wait"):
             _seconds(name, getattr(self, name))
