@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, fiel
 
 from sender.policy import PRESETS, PolicyError, RetryPolicy
 from sim.distributions import Duration
-from sim.loader import ScenarioError, _clean_loc, _explain, _line_hint
+from sim.loader import ScenarioError, _clean_loc, _explain, _line_hint, policy_from_table
 from sim.policy_text import point_name, policy_key
 from sim.scenario import Code, PolicyTable
 
@@ -160,26 +160,10 @@ def validation_message(path: Path, text: str, error: ValidationError, help_hint:
 
 def resolve_table(table: PolicyTable, where: str, path: Path, text: str) -> RetryPolicy:
     """The policy a table stands for, with errors located at ``where`` (a dotted path)."""
-    given = table.model_dump(exclude_none=True)
-    preset_name = given.pop("preset", None)
-    field = where
     try:
-        if preset_name is not None:
-            field = f"{where}.preset"
-            if preset_name not in PRESETS:
-                raise PolicyError("preset", f"unknown preset {preset_name!r}; use one of: "
-                                  + ", ".join(sorted(PRESETS)))
-            base = PRESETS[preset_name]
-            given.setdefault("name", f"{preset_name}+custom" if given else preset_name)
-        else:
-            base = RetryPolicy()
-        for key in ("retry_on", "redial_on"):
-            if key in given:
-                given[key] = frozenset(given[key])
-        field = where
-        return base.replace(**given)
+        return policy_from_table(table)
     except PolicyError as error:
-        dotted = field if error.field == "preset" else f"{where}.{error.field}"
+        dotted = f"{where}.{error.field}"
         hint = _line_hint([(path, text)], tuple(_loc(dotted)))
         raise ScenarioError(f"{path}: {hint}{dotted}: {error.message}") from None
 

@@ -31,7 +31,8 @@ from sender.policy import PolicyError, RetryPolicy, preset
 from sim.profiles import PROFILES
 from sim.scenario import PolicyTable, Scenario
 
-__all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "resolve_policy"]
+__all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "policy_from_table",
+           "resolve_policy"]
 
 _MAX_EXTENDS_DEPTH = 32
 
@@ -86,27 +87,34 @@ def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
                    texts: list[tuple[Path, str]] | None = None) -> RetryPolicy:
     """The ``RetryPolicy`` a scenario's ``sender.policy`` value stands for."""
     texts = texts or []
-    field = "sender.policy"
     try:
-        if isinstance(spec, str):
-            return preset(spec)
-        given = spec.model_dump(exclude_none=True)
-        base_name = given.pop("preset", None)
-        if base_name is not None:
-            field = "sender.policy.preset"
-            base = preset(base_name)
-            given.setdefault("name", f"{base_name}+custom" if given else base_name)
-        else:
-            base = RetryPolicy()
-        for key in ("retry_on", "redial_on"):
-            if key in given:
-                given[key] = frozenset(given[key])
-        field = "sender.policy"
-        return base.replace(**given)
+        return preset(spec) if isinstance(spec, str) else policy_from_table(spec)
     except PolicyError as error:
-        where = field if error.field == "policy" else f"sender.policy.{error.field}"
+        where = "sender.policy" if error.field == "policy" else f"sender.policy.{error.field}"
         loc = tuple(where.split("."))
         raise ScenarioError(f"{path}: {_line_hint(texts, loc)}{where}: {error.message}") from None
+
+
+def policy_from_table(table: PolicyTable) -> RetryPolicy:
+    """The policy a table stands for: its preset (or the defaults) with its fields applied.
+
+    ``PolicyError.field`` names the table key at fault (``"preset"`` for an unknown one);
+    callers prefix it with where the table sits in their file.
+    """
+    given = table.model_dump(exclude_none=True)
+    base_name = given.pop("preset", None)
+    if base_name is None:
+        base = RetryPolicy()
+    else:
+        try:
+            base = preset(base_name)
+        except PolicyError as error:
+            raise PolicyError("preset", error.message) from None
+        given.setdefault("name", f"{base_name}+custom" if given else base_name)
+    for key in ("retry_on", "redial_on"):
+        if key in given:
+            given[key] = frozenset(given[key])
+    return base.replace(**given)
 
 
 # --- reading and merging ------------------------------------------------------------------

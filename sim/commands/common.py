@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import NoReturn
+import sys
+from typing import Any, NoReturn
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "BadInput",
-           "Parser", "check_count"]
+           "Parser", "check_count", "console", "progress_bar"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # a check or expectation failed (not bad input)
@@ -29,3 +30,23 @@ def check_count(name: str, value: int | None, low: int, high: int) -> None:
     """``BadInput`` unless ``value`` is None or within [low, high]."""
     if value is not None and not low <= value <= high:
         raise BadInput(f"--{name}: must be between {low} and {high:,}, got {value}")
+
+
+def console(width: int = 160) -> Any:
+    """A rich console for stdout: piped output keeps long lines whole (a terminal wraps to
+    its own width)."""
+    from rich.console import Console
+
+    return Console(highlight=False, width=None if sys.stdout.isatty() else width)
+
+
+def progress_bar(total: int) -> Any:
+    """A rich progress bar on stderr for long runs at a terminal, else None."""
+    if total < 2000 or not sys.stderr.isatty():
+        return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress("[progress.description]{task.description}", BarColumn(),
+                    MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=Console(stderr=True), transient=True)

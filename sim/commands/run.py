@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, check_count
+from sim.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    check_count,
+    console,
+    progress_bar,
+)
 
 __all__ = ["register"]
 
@@ -63,7 +70,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "version": __version__,
     }
     sink = RowSink(args.out, provenance) if args.out is not None else None
-    progress = _progress(trials) if not args.json else None
+    progress = progress_bar(trials) if not args.json else None
     try:
         if progress is not None:
             with progress:
@@ -120,17 +127,6 @@ def _plot(path: Path, summary: Any, title: str) -> None:
     save(run_figure(summary, title=title), path, option="--plot")
 
 
-def _progress(trials: int) -> Any:
-    if trials < 2000 or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
-
-
 def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
@@ -141,17 +137,15 @@ def _secs(x: float | None) -> str:
 
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
                  out: Path | None, policy_option: str | None) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    # Piped output keeps long lines whole (a terminal wraps to its own width).
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+    screen = console(width=120)
     policy = report["policy"]["name"]
-    console.print(f"[bold]{report['scenario']}[/bold] ({file})")
-    console.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
+    screen.print(f"[bold]{report['scenario']}[/bold] ({file})")
+    screen.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
                   f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
     low, high = report["ci95"]
-    console.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
+    screen.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
                   f"95% CI [{_pct(low)}, {_pct(high)}]   "
                   f"({report['successes']:,} of {report['trials']:,})")
     if report["failures"]:
@@ -162,27 +156,27 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
             lo, hi = info["ci95"]
             table.add_row(code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
                           f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
-        console.print()
-        console.print(table)
+        screen.print()
+        screen.print(table)
     ct = report["connect_time"]
-    console.print(f"\ntime to connect (successful trials): p50 {_secs(ct['p50'])}  "
+    screen.print(f"\ntime to connect (successful trials): p50 {_secs(ct['p50'])}  "
                   f"p90 {_secs(ct['p90'])}  p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
-    console.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
+    screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
                   f"{report['dials_mean']:.3f}  RAS line time mean "
                   f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
     if report["faults_declared"]:
         touched = report["faults_touched"]
         parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
-        console.print("trials touched by each fault: " + ", ".join(parts))
+        screen.print("trials touched by each fault: " + ", ".join(parts))
     for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        screen.print(f"[yellow]warning:[/yellow] {warning}")
     if report["failures"]:
         code, info = next(iter(report["failures"].items()))
-        console.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
+        screen.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
                       f"--seed {report['seed']} --trial {info['example_trial']}"
                       + (f" --policy {policy_option}" if policy_option else ""))
     rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
-    console.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
+    screen.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
                   + (f"; rows written to {out}" if out else "") + "[/dim]")
 
 

@@ -13,10 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.commands.common import EXIT_INTERRUPTED, EXIT_OK, BadInput, check_count
+from sim.commands.common import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    check_count,
+    console,
+    progress_bar,
+)
 
-__all__ = ["add_execution_options", "console", "fmt_pct", "fmt_secs", "open_executor_for",
-           "progress_bar", "register"]
+__all__ = ["add_execution_options", "fmt_pct", "fmt_secs", "open_executor_for", "register"]
 
 
 def register(commands: Any) -> None:
@@ -139,25 +145,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # --- shared output helpers ----------------------------------------------------------------
-def console() -> Any:
-    from rich.console import Console
-
-    # Piped output keeps long lines whole (a terminal wraps to its own width).
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-
-
-def progress_bar(total: int) -> Any:
-    """A rich progress bar on stderr for long runs at a terminal, else None."""
-    if total < 2000 or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    return Progress("[progress.description]{task.description}", BarColumn(),
-                    MofNCompleteColumn(), TimeRemainingColumn(),
-                    console=Console(stderr=True), transient=True)
-
-
 def fmt_pct(x: float | None, digits: int = 2) -> str:
     return "-" if x is None else f"{100 * x:.{digits}f}%"
 

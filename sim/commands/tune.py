@@ -10,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.commands.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, BadInput, check_count
-from sim.commands.sweep import add_execution_options, console, fmt_pct, open_executor_for
+from sim.commands.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    check_count,
+    console,
+)
+from sim.commands.sweep import add_execution_options, fmt_pct, open_executor_for
 
 __all__ = ["register"]
 
