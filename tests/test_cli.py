@@ -104,6 +104,22 @@ def test_run_table_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert f"rassim replay {UNPATCHED} --seed {SEED} --trial" in out
 
 
+def test_replay_command_is_never_wrapped(capsys: pytest.CaptureFixture[str],
+                                         tmp_path: Path) -> None:
+    """A command to copy stays on one line however long the scenario's path is (CI clones
+    live in deep directories; piped output is 160 columns wide)."""
+    deep = tmp_path / ("very-long-directory-name-" * 6) / "scenarios"
+    deep.mkdir(parents=True)
+    scenario = deep / UNPATCHED.name
+    shutil.copy(UNPATCHED, scenario)
+    code, out, _ = run_cli(capsys, "run", scenario, "--trials", 100, "--seed", SEED,
+                           "--policy", "pre-fix")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "rassim replay" in line)
+    assert re.search(rf"rassim replay {re.escape(str(scenario))} --seed {SEED} --trial \d+ "
+                     r"--policy pre-fix$", line), line
+
+
 def test_run_json_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ("run", UNPATCHED, "--trials", 300, "--seed", SEED, "--json")
     first = run_cli(capsys, *argv)

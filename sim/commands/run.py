@@ -174,7 +174,8 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
         code, info = next(iter(report["failures"].items()))
         screen.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
                       f"--seed {report['seed']} --trial {info['example_trial']}"
-                      + (f" --policy {policy_option}" if policy_option else ""))
+                      + (f" --policy {policy_option}" if policy_option else ""),
+                      soft_wrap=True)  # a command to copy is never broken across lines
     rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
     screen.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
                   + (f"; rows written to {out}" if out else "") + "[/dim]")

@@ -217,7 +217,7 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
     out = console()
     goals = [f"{o['direction']} {o['metric']}" for o in report["objectives"]]
     out.print(f"[bold]{report['scenario']}[/bold] ({report['file']}) · space {report['space']}")
-    out.print(f"study {report['study_name']} in {report['storage']}")
+    out.print(f"study {report['study_name']} in {report['storage']}", soft_wrap=True)
     out.print(f"seed {report['seed']} · {report['finished']} of {report['n_trials']} candidates "
               f"finished ({report['completed']} completed, {report['pruned']} dropped) · "
               f"{report['min_trials']:,} to {report['max_trials']:,} trials each on the same "
@@ -243,7 +243,7 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
                     "(raise --max-trials to confirm)")
             out.print(f"  require {text}: {note}")
         out.print("\npaste into a scenario:\n")
-        out.print(best["toml"], markup=False)
+        out.print(best["toml"], markup=False, soft_wrap=True)  # pasted as is: never wrapped
     if report["front"]:
         title = ("Pareto front (feasible candidates no other beats on every objective)"
                  if len(metrics) > 1 else "best feasible candidates (tied on the objective)")
