@@ -5,6 +5,7 @@ package never imports ``sim``, ``simpy``, ``time``, ``random`` or ``socket`` (a 
 it); the one module allowed real I/O is ``sender.realio``, which nothing here imports.
 """
 
+from sender.budget import RetryBudget
 from sender.codes import CATALOG, Code, explain, lookup, symbol_of
 from sender.driver import run_sync
 from sender.effects import (
@@ -31,6 +32,7 @@ __all__ = [
     "GaveUp",
     "HangUp",
     "PolicyError",
+    "RetryBudget",
     "RetryPolicy",
     "Sleep",
     "Succeeded",

@@ -20,6 +20,13 @@ How the fields act (the procedure in ``sender.procedure`` is the normative text)
   WNetAddConnection2 cannot be), so an outcome may land after the deadline by at most one
   step's duration.
 * A failure whose code is not in ``retry_on`` ends the procedure at once.
+* ``site_retries``: when a connection round runs out of dials, the sender backs the site off
+  for ``site_backoff`` and starts a new round (``max_dials`` counts per round), at most this
+  many times. SMS 2.0 backs a site off for an hour after a failed connection (Q235753).
+* ``budget_tokens``: a retry budget (``sender.budget``, gRPC-style token bucket) of this
+  many tokens; each failed dial or map spends one, each mapped share refills
+  ``budget_ratio``, and retries stop while half or less is left. Who shares one bucket is
+  the caller's choice (a fleet shares one by default). None: no budget.
 """
 
 from __future__ import annotations
@@ -82,22 +89,34 @@ class RetryPolicy:
     redial_on: frozenset[int] = LINK_SUSPECT
     max_dials: int = 1
     redial_wait: float = 0.0
+    site_backoff: float = 0.0
+    site_retries: int = 0
+    budget_tokens: int | None = None
+    budget_ratio: float = 0.1
 
     def __post_init__(self) -> None:
         _count("attempts_per_dial", self.attempts_per_dial, minimum=1)
         _count("max_dials", self.max_dials, minimum=1)
+        _count("site_retries", self.site_retries, minimum=0)
         if self.redial_after is not None:
             _count("redial_after", self.redial_after, minimum=1)
-        if self.attempts_per_dial * self.max_dials > _MAX_COUNT:
+        maps = self.attempts_per_dial * self.max_dials * (self.site_retries + 1)
+        if maps > _MAX_COUNT:
             # Each attempt is simulated: a budget of millions of maps per trial is a typo
             # that would make one trial run for hours.
             raise PolicyError(
                 "max_dials",
-                f"attempts_per_dial x max_dials allows {self.attempts_per_dial * self.max_dials:,}"
-                f" map attempts per trial; at most {_MAX_COUNT:,}",
+                f"attempts_per_dial x max_dials x (site_retries + 1) allows {maps:,} map "
+                f"attempts per trial; at most {_MAX_COUNT:,}",
             )
-        for name in ("settle", "initial_wait", "max_wait", "redial_wait"):
+        for name in ("settle", "initial_wait", "max_wait", "redial_wait", "site_backoff"):
             _seconds(name, getattr(self, name))
+        if self.budget_tokens is not None:
+            _count("budget_tokens", self.budget_tokens, minimum=1)
+        if not isinstance(self.budget_ratio, int | float) or isinstance(self.budget_ratio, bool) \
+                or not math.isfinite(self.budget_ratio) or not 0 < self.budget_ratio <= 1000:
+            raise PolicyError("budget_ratio", "must be a number of tokens in (0, 1000] that a "
+                              f"success refills (gRPC's tokenRatio), got {self.budget_ratio!r}")
         if self.deadline is not None:
             _seconds("deadline", self.deadline)
             if self.deadline == 0:
@@ -215,6 +234,12 @@ PRESETS: dict[str, RetryPolicy] = {
         # (SMS 2.0 help dsendadv.htm), with the pre-fix single map per dial.
         RetryPolicy(name="sms2-defaults", attempts_per_dial=1, max_dials=3, redial_wait=60.0,
                     backoff_base=1.0, initial_wait=60.0, max_wait=60.0),
+        # The SMS 2.0 defaults plus the site back-off: after a failed connection the sender
+        # "won't try send requests going to site XXX for an hour" (Q235753), and send
+        # requests are rescheduled for up to 7 days (Q214485): 167 more hourly rounds.
+        RetryPolicy(name="sms2-site-backoff", attempts_per_dial=1, max_dials=3,
+                    redial_wait=60.0, backoff_base=1.0, initial_wait=60.0, max_wait=60.0,
+                    site_backoff=3600.0, site_retries=167),
         # AWS Architecture Blog "full jitter": capped exponential, uniform in [0, cap].
         RetryPolicy(name="aws-full-jitter", attempts_per_dial=8, initial_wait=1.0,
                     backoff_base=2.0, max_wait=30.0, jitter="full", max_dials=2,

@@ -18,8 +18,17 @@ Rules (tests enforce each one):
    requires RasHangUp on the handle of a failed RasDial; the world models that as freeing
    nothing, so we leave the effect out rather than trace a no-op.
 4. No dial or map attempt starts at or after the deadline; no ``Sleep`` ends after it.
-5. ``attempts_per_dial`` and ``max_dials`` are never exceeded.
+5. ``attempts_per_dial`` (per link) and ``max_dials`` (per connection round) are never
+   exceeded.
 6. A failure whose code is not in ``policy.retry_on`` ends the procedure at once.
+7. A connection round that runs out of dials backs the site off: after ``site_backoff``
+   the sender starts a new round, at most ``site_retries`` times (SMS 2.0 "won't try send
+   requests going to site XXX for an hour", Q235753). Rounds ended by the deadline, a
+   non-retryable code or the budget are final.
+8. With a retry budget (``sender.budget``), every failed dial or map spends from it, a
+   mapped share refills it, and every dial but the sender's first, and every map attempt
+   but the first on each link, goes ahead only if the budget allows a retry; otherwise the
+   sender hangs up any link it holds and gives up with reason ``"budget"``.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from sender.effects import (
     Result,
     Sleep,
 )
+from sender.budget import RetryBudget
 from sender.policy import Backoff, RetryPolicy, UniformSource
 
 __all__ = ["Procedure", "Target", "connect"]
@@ -64,25 +74,24 @@ class _NeverRandom:
 
 
 def connect(policy: RetryPolicy, target: Target, rng: UniformSource | None = None, *,
-            started_at: float = 0.0) -> Procedure:
+            started_at: float = 0.0, budget: RetryBudget | None = None) -> Procedure:
     """Dial ``target.entry`` and map ``target.remote``, retrying per ``policy``.
 
     ``rng`` is required when the policy's jitter is random; a missing one is a caller bug,
-    reported here rather than at the first retry.
+    reported here rather than at the first retry. ``budget`` is the retry budget this
+    sender spends from (rule 8); senders that share one pass the same instance.
     """
     if rng is None:
         if policy.jitter != "none":
             raise ValueError(f"policy {policy.name!r} uses {policy.jitter!r} jitter: pass an "
                              "rng (anything with random() -> float in [0, 1))")
         rng = _NeverRandom()
-    return _connect(policy, target, rng, started_at)
+    return _connect(policy, target, rng, budget, started_at)
 
 
 def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
-             started_at: float) -> Procedure:
+             budget: RetryBudget | None, started_at: float) -> Procedure:
     deadline_at = started_at + policy.deadline if policy.deadline is not None else math.inf
-    redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
-                           max(policy.max_wait, policy.redial_wait), policy.jitter, rng)
     now = started_at
     attempts = dials = 0
     codes: list[int] = []
@@ -91,9 +100,14 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
         return GaveUp(reason=reason, code=codes[-1] if codes else 0, at=now,
                       attempts=attempts, dials=dials, codes=tuple(codes))
 
+    def failed(code: int) -> None:
+        codes.append(code)
+        if budget is not None:
+            budget.record_failure()
+
     def use_link() -> Generator[Effect, Result, Connected | str]:
         """Map attempts on a fresh link: ``Connected``, or why the link is abandoned
-        (``"deadline"``, ``"non_retryable"``, or ``""`` to redial if allowed)."""
+        (``"deadline"``, ``"non_retryable"``, ``"budget"``, or ``""`` to redial if allowed)."""
         nonlocal now, attempts
         map_waits = Backoff(policy.initial_wait, policy.backoff_base, policy.max_wait,
                             policy.jitter, rng)
@@ -110,13 +124,16 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             if now >= deadline_at:
                 reason = "deadline"
                 break
+            if on_this_link and budget is not None and not budget.allows_retry():
+                reason = "budget"
+                break
             attempts += 1
             on_this_link += 1
             result = yield AddConnection(target.remote, target.user)
             now = result.at
             if not isinstance(result, Failed):
                 return Connected(at=now, attempts=attempts, dials=dials, codes=tuple(codes))
-            codes.append(result.code)
+            failed(result.code)
             if result.code not in policy.retry_on:
                 reason = "non_retryable"
                 break
@@ -128,33 +145,57 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             wait = map_waits.next_wait()
         return reason
 
+    def connection() -> Generator[Effect, Result, Connected | str]:
+        """One connection round: dials and map attempts until connected, or the reason the
+        round ended (``"dials_exhausted"`` when it simply ran out of dials)."""
+        nonlocal now, dials
+        redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
+                               max(policy.max_wait, policy.redial_wait), policy.jitter, rng)
+        round_dials = 0
+        while True:
+            # ---- dial ----------------------------------------------------------------------
+            if now >= deadline_at:
+                return "deadline"
+            if dials and budget is not None and not budget.allows_retry():
+                return "budget"
+            dials += 1
+            round_dials += 1
+            result = yield Dial(target.entry)
+            now = result.at
+            if isinstance(result, Failed):
+                failed(result.code)
+                if result.code not in policy.retry_on:
+                    return "non_retryable"
+            else:
+                # ---- connected: settle, then map attempts on this link ----------------------
+                kept_or_reason = yield from use_link()
+                if isinstance(kept_or_reason, Connected):
+                    return kept_or_reason
+                now = (yield HangUp()).at  # rule 3: abandon the link before giving up or redialing
+                if kept_or_reason:
+                    return kept_or_reason
+
+            # ---- redial, if allowed --------------------------------------------------------
+            if round_dials >= policy.max_dials:
+                return "dials_exhausted"
+            wait = redial_waits.next_wait()
+            if now + wait >= deadline_at:
+                return "deadline"
+            if wait > 0:
+                now = (yield Sleep(wait)).at
+
+    rounds = 0
     while True:
-        # ---- dial ------------------------------------------------------------------------
-        if now >= deadline_at:
+        ended = yield from connection()
+        if isinstance(ended, Connected):
+            if budget is not None:
+                budget.record_success()
+            return ended
+        if ended != "dials_exhausted" or rounds >= policy.site_retries:
+            return gave_up(ended)
+        # ---- back off the site, then try it again (rule 7) ---------------------------------
+        rounds += 1
+        if now + policy.site_backoff >= deadline_at:
             return gave_up("deadline")
-        dials += 1
-        result = yield Dial(target.entry)
-        now = result.at
-        if isinstance(result, Failed):
-            codes.append(result.code)
-            if result.code not in policy.retry_on:
-                return gave_up("non_retryable")
-        else:
-            # ---- connected: settle, then map attempts on this link ------------------------
-            kept_or_reason = yield from use_link()
-            if isinstance(kept_or_reason, Connected):
-                return kept_or_reason
-            now = (yield HangUp()).at  # rule 3: abandon the link before giving up or redialing
-            if kept_or_reason:
-                return gave_up(kept_or_reason)
-
-        # ---- redial, if allowed ----------------------------------------------------------
-        if dials >= policy.max_dials:
-            return gave_up("dials_exhausted")
-        wait = redial_waits.next_wait()
-        if now + wait >= deadline_at:
-            return gave_up("deadline")
-        if wait > 0:
-            now = (yield Sleep(wait)).at
-
-
+        if policy.site_backoff > 0:
+            now = (yield Sleep(policy.site_backoff)).at

@@ -29,8 +29,8 @@ from sim.streams import TrialStreams
 from sim.trace import Tracer
 
 if TYPE_CHECKING:
-    from sim.link import Link
-    from sim.ras import RasServer
+    from sim.link import Line
+    from sim.ports import PortPool
 
 __all__ = ["FaultBoard", "start_faults"]
 
@@ -60,13 +60,14 @@ class FaultBoard:
 
 
 def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoard,
-                 streams: TrialStreams, milestones: dict[str, simpy.Event], link: Link,
-                 ras: RasServer, tracer: Tracer) -> None:
-    """Start one SimPy process per fault spec."""
+                 streams: TrialStreams, milestones: dict[str, simpy.Event], line: Line,
+                 ports: PortPool, tracer: Tracer) -> None:
+    """Start one SimPy process per fault spec. Link faults act on ``line`` (every sender's
+    link, in a fleet), ``ports_held`` on the shared pool."""
     labels = unique_labels(specs)
     for index, (spec, label) in enumerate(zip(specs, labels, strict=True)):
         stream = streams.get("faults", index)
-        begin, end = _actions(spec, label, board, link, ras, env)
+        begin, end = _actions(spec, label, board, line, ports)
 
         def window(duration: float, begin: Callable[[], Any] = begin,
                    end: Callable[[], None] = end, label: str = label,
@@ -124,15 +125,15 @@ def _stochastic(env: simpy.Environment, spec: FaultSpec, stream: Any,
         yield from window(spec.duration.ppf(stream.random()))
 
 
-def _actions(spec: FaultSpec, label: str, board: FaultBoard, link: Link, ras: RasServer,
-             env: simpy.Environment) -> tuple[Callable[[], Any], Callable[[], None]]:
+def _actions(spec: FaultSpec, label: str, board: FaultBoard, line: Line,
+             ports: PortPool) -> tuple[Callable[[], Any], Callable[[], None]]:
     """(begin, end) callables for one fault. ``begin`` may return a handle with
     ``release()`` (ports held) that replaces ``end``."""
     kind = spec.kind
     if kind == "link_outage":
-        return (lambda: link.outage_begin(label)), (lambda: link.outage_end(label))
+        return (lambda: line.outage_begin(label)), (lambda: line.outage_end(label))
     if kind == "latency_spike":
-        return (lambda: link.spike_begin(label, spec.factor)), (lambda: link.spike_end(label))
+        return (lambda: line.spike_begin(label, spec.factor)), (lambda: line.spike_end(label))
     if kind == "ports_held":
-        return (lambda: ras.hold_ports(label, spec.ports)), (lambda: None)
+        return (lambda: ports.hold(label, spec.ports)), (lambda: None)
     return (lambda: board.active[kind].append(label)), (lambda: board.active[kind].remove(label))

@@ -73,6 +73,8 @@ ROW_DTYPES: dict[str, str] = {
     "trial": "int64", "seed": "int64", "outcome": "object", "code": "int64",
     "reason": "object", "attempts": "int64", "dials": "int64", "connect_time": "float64",
     "end_time": "float64", "line_time": "float64", "codes": "object", "faults": "object",
+    "senders": "int64", "senders_connected": "int64", "busy_signals": "int64",
+    "port_utilization": "float64",
 }
 assert tuple(ROW_DTYPES) == ROW_FIELDS
 
@@ -219,7 +221,10 @@ def summary_of(trials: pd.DataFrame) -> Summary:
             dials=int(row.dials), connect_time=float(row.connect_time),
             end_time=float(row.end_time), line_time=float(row.line_time),
             codes=tuple(int(c) for c in str(row.codes).split()),
-            faults=tuple(str(row.faults).split())))
+            faults=tuple(str(row.faults).split()), senders=int(row.senders),
+            senders_connected=int(row.senders_connected),
+            busy_signals=int(row.busy_signals),
+            port_utilization=float(row.port_utilization)))
     return summary
 
 

@@ -62,6 +62,8 @@ class RowSink:
                 ("dials", pa.int32()), ("connect_time", pa.float64()),
                 ("end_time", pa.float64()), ("line_time", pa.float64()),
                 ("codes", pa.string()), ("faults", pa.string()),
+                ("senders", pa.int32()), ("senders_connected", pa.int32()),
+                ("busy_signals", pa.int32()), ("port_utilization", pa.float64()),
             ], metadata={"rassim": json.dumps(self._provenance_of(complete=True),
                                               sort_keys=True)})
             assert tuple(self._schema.names) == ROW_FIELDS

@@ -20,6 +20,12 @@ Rules:
    - ``line_time`` (mean RAS line time per trial, seconds), ``dials`` (mean dials per
      trial): the mean with a normal-approximation interval, mean -+ z s / sqrt(n), where
      the sample variance s^2 comes from exact integer sums.
+   - Fleet metrics (``sim.fleet_summary``): ``sender_success_rate`` (share of senders that
+     connected) and ``busy_rate`` (share of dials refused for want of a port), ratio
+     estimators with trials as clusters; ``work`` (map attempts + dials per trial) and
+     ``port_utilization`` (share of port-seconds in use), means. In a fleet,
+     ``success_rate`` is the share of trials in which every sender connected and the
+     connect-time quantiles are the makespan's.
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
     "p95_connect_time": "minimize",
     "line_time": "minimize",
     "dials": "minimize",
+    # Fleet metrics (``sim.fleet_summary``); for a lone sender they are its own.
+    "sender_success_rate": "maximize",
+    "work": "minimize",
+    "busy_rate": "minimize",
+    "port_utilization": "maximize",
 }
 METRICS: tuple[str, ...] = tuple(DIRECTIONS)
 #: Metrics measured in seconds (written with units in requirements, shown as durations).
@@ -106,6 +117,10 @@ def metrics_of(tally: Tally) -> dict[str, Estimate]:
         "p95_connect_time": _quantile(s.connect_time, 0.95),
         "line_time": _mean(s.line_time_ns, tally.line_time_ns_sq, n, _NS_PER_S),
         "dials": _mean(s.dials, tally.dials_sq, n, 1),
+        "sender_success_rate": Estimate(*s.fleet.sender_success()),
+        "work": Estimate(*s.fleet.work_mean()),
+        "busy_rate": Estimate(*s.fleet.busy_rate()),
+        "port_utilization": Estimate(*s.fleet.utilization()),
     }
 
 

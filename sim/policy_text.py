@@ -30,8 +30,10 @@ __all__ = ["CODE_FIELDS", "DURATION_FIELDS", "INT_FIELDS", "POLICY_FIELDS", "che
 #: Policy fields a grid or a search may set (``name`` is not a behaviour).
 POLICY_FIELDS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(RetryPolicy) if f.name != "name")
-DURATION_FIELDS = frozenset({"settle", "initial_wait", "max_wait", "deadline", "redial_wait"})
-INT_FIELDS = frozenset({"attempts_per_dial", "redial_after", "max_dials"})
+DURATION_FIELDS = frozenset({"settle", "initial_wait", "max_wait", "deadline", "redial_wait",
+                             "site_backoff"})
+INT_FIELDS = frozenset({"attempts_per_dial", "redial_after", "max_dials", "site_retries",
+                        "budget_tokens"})
 CODE_FIELDS = frozenset({"retry_on", "redial_on"})
 
 

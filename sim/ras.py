@@ -29,26 +29,12 @@ from sender.effects import Failed, Result, Succeeded
 from sim.faults import FaultBoard
 from sim.link import Link
 from sim.netbt import NamePath
+from sim.ports import PortPool
 from sim.scenario import PhaseFailure, RasSpec
 from sim.streams import TrialStreams
 from sim.trace import Tracer
 
-__all__ = ["HeldPorts", "RasServer"]
-
-
-class HeldPorts:
-    """Ports taken by other callers during a fault window."""
-
-    def __init__(self, pool: simpy.Resource, count: int) -> None:
-        self._pool = pool
-        self._requests = [pool.request() for _ in range(count)]
-
-    def release(self) -> None:
-        for request in self._requests:
-            if request.triggered:
-                self._pool.release(request)
-            else:
-                request.cancel()
+__all__ = ["RasServer"]
 
 
 class RasServer:
@@ -56,12 +42,15 @@ class RasServer:
 
     def __init__(self, env: simpy.Environment, spec: RasSpec, streams: TrialStreams,
                  link: Link, name_path: NamePath, faults: FaultBoard, tracer: Tracer,
-                 on_connected: Callable[[], None]) -> None:
+                 on_connected: Callable[[], None], ports: PortPool,
+                 sender: tuple[int, ...] = ()) -> None:
         self.env = env
         self.spec = spec
-        self.ports = simpy.Resource(env, capacity=spec.ports)
-        self._phase_draws = streams.get("ras")
-        self._failure_draws = streams.get("dial_failures")
+        self.ports = ports
+        # A fleet's sender k draws from its own streams (sender = (k,)): its dial n meets
+        # the same draws whatever the other senders do.
+        self._phase_draws = streams.get("ras", *sender)
+        self._failure_draws = streams.get("dial_failures", *sender)
         self._link = link
         self._name_path = name_path
         self._faults = faults
@@ -70,8 +59,9 @@ class RasServer:
         self._port: simpy.resources.resource.Request | None = None
         self._port_since = 0.0
         self._line_time = 0.0
-        self._held_by_faults: dict[str, HeldPorts] = {}
         self.dials = 0
+        #: Dials refused for want of a free port (busy signals).
+        self.busy_signals = 0
         if spec.predialed is not None:
             self._take_port(since=-spec.predialed)
             self._link.connect(since=-spec.predialed)
@@ -93,17 +83,17 @@ class RasServer:
         rolls = (roll(), roll(), roll())
         pick = roll()
 
-        request = self.ports.request()
-        if not request.triggered:
-            request.cancel()
-            for label in self._held_by_faults:
+        request = self.ports.take()
+        if request is None:
+            self.busy_signals += 1
+            for label in self.ports.held_by:
                 self._faults.touch(label)
             self._tracer.record(env.now, "ras", "no_port", code=spec.no_port_code)
             yield env.timeout(spec.busy_after)
             return Failed(spec.no_port_code, env.now)
         self._port = request
         self._port_since = env.now
-        self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.count)
+        self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.in_use)
 
         phases: tuple[tuple[str, float, PhaseFailure], ...] = (
             ("connect", times[0], spec.connect_failure),
@@ -140,30 +130,17 @@ class RasServer:
 
     # --- ports ------------------------------------------------------------------------
     def _take_port(self, since: float) -> None:
-        request = self.ports.request()
-        assert request.triggered, "a predialed connection needs a free port at t=0"
+        request = self.ports.take()
+        assert request is not None, "a predialed connection needs a free port at t=0"
         self._port = request
         self._port_since = since
 
     def _free_port(self) -> None:
         if self._port is not None:
-            self.ports.release(self._port)
+            self.ports.give_back(self._port)
             self._line_time += self.env.now - self._port_since
             self._port = None
-            self._tracer.record(self.env.now, "ras", "port_freed", in_use=self.ports.count)
-
-    def hold_ports(self, label: str, count: int) -> HeldPorts:
-        """Other callers take ``count`` ports (as soon as they are free) until released."""
-        held = HeldPorts(self.ports, count)
-        self._held_by_faults[label] = held
-        original = held.release
-
-        def release() -> None:
-            original()
-            self._held_by_faults.pop(label, None)
-
-        held.release = release  # type: ignore[method-assign]
-        return held
+            self._tracer.record(self.env.now, "ras", "port_freed", in_use=self.ports.in_use)
 
     def line_time(self, at: float) -> float:
         """Port time of this sender up to ``at`` (a kept connection counts until ``at``)."""

@@ -99,6 +99,10 @@ def _describe_sender(event: TraceEvent) -> str:
         if isinstance(result, Failed):
             return f"-> Failed {result.code} {symbol_of(result.code)}"
         return "-> Succeeded"
+    if event.kind == "sending":  # a fleet sender's send job keeps the line, then hangs up
+        return f"sending for {event.get('seconds'):.3f}s"
+    if event.kind == "sent":
+        return "sent; line hung up"
     outcome = event.get("outcome")
     if isinstance(outcome, Connected):
         return f"== Connected after {outcome.attempts} attempt(s), {outcome.dials} dial(s)"
@@ -143,15 +147,18 @@ _COMPONENT_TEXT: dict[tuple[str, str], Callable[[TraceEvent], str]] = {
 
 
 def timeline(events: Iterable[TraceEvent]) -> list[str]:
-    """One line per event: time, source, what happened."""
+    """One line per event: time, source, what happened. In a fleet, events of sender k
+    are tagged ``s{k}``; events of the shared world (faults) are not."""
     lines = []
     for event in events:
+        k = event.get("sender")
+        tag = "" if k is None else f"{'s' + str(k):<4} "
         if event.source == "sender":
             text = _describe_sender(event)
         else:
             describe = _COMPONENT_TEXT.get((event.source, event.kind))
             text = describe(event) if describe else event.kind.replace("_", " ")
-        lines.append(f"{_t(event.t)}  {event.source:<9} {text}")
+        lines.append(f"{_t(event.t)}  {tag}{event.source:<9} {text}")
     return lines
 
 

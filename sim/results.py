@@ -19,6 +19,17 @@ class TrialResult:
     RAS port: from answer to hang-up, or to the outcome for a connection it keeps. ``codes``
     lists every failure code in the order seen; ``faults`` names the faults that touched a
     sender step in this trial.
+
+    A fleet trial (``sim.fleet``) is one row for the whole fleet: ``outcome`` is
+    ``"connected"`` when every sender connected, ``code`` and ``reason`` are the most
+    frequent among the senders that gave up (ties: the smaller code, the first reason in
+    sort order), ``attempts``, ``dials`` and ``line_time`` are fleet totals (the work
+    offered to the server), ``connect_time`` is the makespan (from the start of the trial to
+    the last sender's mapped share), ``codes`` lists each sender's codes in sender order.
+    ``senders`` and ``senders_connected`` count senders; ``busy_signals`` counts dials
+    refused for want of a port; ``port_utilization`` is the share of port-seconds in use
+    from 0 to ``end_time`` (1.0 means every port busy all the time). A lone sender is a
+    fleet of one.
     """
 
     trial: int
@@ -33,6 +44,10 @@ class TrialResult:
     line_time: float
     codes: tuple[int, ...]
     faults: tuple[str, ...]
+    senders: int = 1
+    senders_connected: int = 0
+    busy_signals: int = 0
+    port_utilization: float = 0.0
 
     @property
     def connected(self) -> bool:

@@ -30,6 +30,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from sender.policy import JITTER_MODES
 from sim.bounds import RATE_KEY, STATISTICS, Bound, Kind, parse_bound
 from sim.distributions import Distribution, Duration
+from sim.fleet_spec import FleetSpec
 
 __all__ = [
     "FAULT_KINDS",
@@ -92,6 +93,10 @@ class PolicyTable(_Strict):
     redial_on: list[Code] | None = None
     max_dials: int | None = None
     redial_wait: Duration | None = None
+    site_backoff: Duration | None = None
+    site_retries: int | None = None
+    budget_tokens: int | None = None
+    budget_ratio: float | None = Field(default=None, allow_inf_nan=False)
 
 
 assert set(JITTER_MODES) == {"none", "full", "equal", "decorrelated"}
@@ -513,6 +518,15 @@ class Scenario(_Strict):
         "inherited through extends)")
     search: SearchSpec | None = Field(
         default=None, description="the fault schedules `rassim search` explores")
+    fleet: FleetSpec | None = Field(
+        default=None, description="many senders against one RAS server in each trial")
+
+    @model_validator(mode="after")
+    def _fleet_fits(self) -> Scenario:
+        if self.fleet is not None and self.ras.predialed is not None:
+            raise ValueError("ras.predialed (the manual RASDIAL workaround) applies to a lone "
+                             "sender; remove it or the [fleet] table")
+        return self
 
     def public_dict(self) -> dict[str, Any]:
         """The scenario as plain data with credentials redacted (for provenance output).
@@ -521,6 +535,8 @@ class Scenario(_Strict):
         to probe it, not the world, so adding them leaves the scenario's sha256 unchanged.
         """
         data = self.model_dump(mode="json", exclude={"expect", "search"})
+        if data["fleet"] is None:
+            del data["fleet"]  # a lone sender's world, and its sha256, as before fleets
         if data["sender"].get("password") is not None:
             data["sender"]["password"] = "***"
         return data

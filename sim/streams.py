@@ -26,6 +26,7 @@ STREAM_IDS: dict[str, int] = {
     "jitter": 4,
     "faults": 5,
     "dial_failures": 6,
+    "fleet": 7,
 }
 
 _BATCH = 32

@@ -45,6 +45,7 @@ from fractions import Fraction
 from typing import Any, TypeVar
 
 from sender.codes import symbol_of
+from sim.fleet_summary import FleetStats
 from sim.results import TrialResult
 
 __all__ = ["GAMMA", "MIN_VALUE", "RELATIVE_ACCURACY", "QuantileSketch", "Summary",
@@ -208,6 +209,8 @@ class Summary:
     #: The smallest trial index that gave up with each final code: the trial to replay.
     #: A minimum is order-independent, so rule 1 holds for it too.
     examples: dict[int, int] = field(default_factory=dict)
+    #: Fleet metrics (``sim.fleet_summary``); reported only when a trial had many senders.
+    fleet: FleetStats = field(default_factory=FleetStats)
 
     @classmethod
     def of(cls, results: Iterable[TrialResult]) -> Summary:
@@ -237,6 +240,7 @@ class Summary:
         self.line_time_ns += line_ns
         self.line_time_sq_ns2 += line_ns * line_ns
         self.line_time.add(result.line_time)
+        self.fleet.add(result)
         if result.connected:
             self.successes += 1
             self.connect_time_ns += _ns(result.connect_time)
@@ -268,6 +272,7 @@ class Summary:
         self.line_time_sq_ns2 += other.line_time_sq_ns2
         self.connect_time.merge(other.connect_time)
         self.line_time.merge(other.line_time)
+        self.fleet.merge(other.fleet)
         for code, trial in list(other.examples.items()):
             known = self.examples.get(code)
             if known is None or trial < known:
@@ -327,6 +332,9 @@ class Summary:
             "line_time": self._quantiles(self.line_time, (50, 90, 99)),
             "faults_touched": dict(_ranked(self.faults_touched)),
         }
+        if self.fleet.is_fleet:
+            # connect_time above is the makespan: the fleet's last mapped share.
+            body["fleet"] = self.fleet.to_dict()
         extra = extra or {}
         clash = sorted(set(extra) & set(body))
         if clash:

@@ -1,4 +1,4 @@
-"""One trial: a fresh environment, the trial's streams, the world, the sender, one row."""
+"""One trial: a fresh environment, the trial's streams, the world, the sender(s), one row."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import cast
 
 import simpy
 
+from sender.budget import RetryBudget
 from sender.effects import Connected, Outcome
 from sender.policy import RetryPolicy
 from sender.procedure import Target, connect
@@ -16,7 +17,7 @@ from sim.streams import TrialStreams
 from sim.trace import NULL_TRACER, Tracer
 from sim.world import World
 
-__all__ = ["run_trial", "target_of"]
+__all__ = ["budget_of", "run_trial", "target_of"]
 
 
 def target_of(scenario: Scenario) -> Target:
@@ -24,19 +25,36 @@ def target_of(scenario: Scenario) -> Target:
     return Target(entry=spec.entry, remote=spec.remote, user=spec.user)
 
 
+def budget_of(policy: RetryPolicy) -> RetryBudget | None:
+    """A fresh retry budget for ``policy``, or None when it has none."""
+    if policy.budget_tokens is None:
+        return None
+    return RetryBudget(policy.budget_tokens, policy.budget_ratio)
+
+
 def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
               tracer: Tracer = NULL_TRACER) -> TrialResult:
-    """Trial ``trial`` of a run seeded ``seed``: depends on these four arguments only."""
+    """Trial ``trial`` of a run seeded ``seed``: depends on these four arguments only.
+
+    A scenario with a ``[fleet]`` runs the whole fleet in this one trial (``sim.fleet``).
+    """
+    if scenario.fleet is not None:
+        from sim.fleet import run_fleet_trial
+
+        return run_fleet_trial(scenario, policy, seed, trial, tracer)
     env = simpy.Environment()
     streams = TrialStreams(seed, trial)
     world = World(env, scenario, streams, tracer)
     start = scenario.sender.start
     rng = streams.get("jitter") if policy.jitter != "none" else None
-    procedure = connect(policy, target_of(scenario), rng, started_at=start)
+    procedure = connect(policy, target_of(scenario), rng, started_at=start,
+                        budget=budget_of(policy))
     process = env.process(drive(world, procedure, start))
     env.run(until=process)
     outcome = cast(Outcome, process.value)
     connected = isinstance(outcome, Connected)
+    end = outcome.at
+    pool = world.ras.ports
     return TrialResult(
         trial=trial,
         seed=seed,
@@ -45,9 +63,13 @@ def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
         reason=outcome.reason,
         attempts=outcome.attempts,
         dials=outcome.dials,
-        connect_time=outcome.at - start if connected else float("nan"),
-        end_time=outcome.at,
-        line_time=world.ras.line_time(outcome.at),
+        connect_time=end - start if connected else float("nan"),
+        end_time=end,
+        line_time=world.ras.line_time(end),
         codes=outcome.codes,
         faults=tuple(sorted(world.faults.touched)),
+        senders=1,
+        senders_connected=int(connected),
+        busy_signals=world.ras.busy_signals,
+        port_utilization=pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0,
     )

@@ -201,7 +201,9 @@ def _check_wait(policy: RetryPolicy, what: str, seconds: float, bounds: tuple[fl
         assert _close(seconds, low), (
             f"step {index}: {what} slept {seconds!r}s; the jitter-free schedule says {low!r}s")
     else:
-        assert low * (1 - 1e-9) <= seconds <= high * (1 + 1e-9), (
+        # Relative slack for rounding; absolute slack for subnormal waits (5e-324 s), where
+        # halving and adding lose all relative precision.
+        assert low * (1 - 1e-9) - 1e-12 <= seconds <= high * (1 + 1e-9) + 1e-12, (
             f"step {index}: {what} slept {seconds!r}s outside [{low!r}, {high!r}] "
             f"for jitter={policy.jitter!r}")
 

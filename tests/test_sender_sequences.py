@@ -66,7 +66,8 @@ class TestPerformSequence:
 
 # --- presets ------------------------------------------------------------------------------
 def test_preset_names() -> None:
-    assert sorted(PRESETS) == ["aws-full-jitter", "connras-fix", "pre-fix", "sms2-defaults"]
+    assert sorted(PRESETS) == ["aws-full-jitter", "connras-fix", "pre-fix", "sms2-defaults",
+                              "sms2-site-backoff"]
     for name, policy in PRESETS.items():
         assert policy.name == name
         assert preset(name) is policy
