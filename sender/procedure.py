@@ -21,14 +21,16 @@ Rules (tests enforce each one):
 5. ``attempts_per_dial`` (per link) and ``max_dials`` (per connection round) are never
    exceeded.
 6. A failure whose code is not in ``policy.retry_on`` ends the procedure at once.
-7. A connection round that runs out of dials backs the site off: after ``site_backoff``
-   the sender starts a new round, at most ``site_retries`` times (SMS 2.0 "won't try send
-   requests going to site XXX for an hour", Q235753). Rounds ended by the deadline, a
-   non-retryable code or the budget are final.
+7. A connection round that runs out of dials, or that the budget stops, backs the site off:
+   after ``site_backoff`` the sender starts a new round, at most ``site_retries`` times
+   (SMS 2.0 "won't try send requests going to site XXX for an hour", Q235753). Rounds
+   ended by the deadline or a non-retryable code are final.
 8. With a retry budget (``sender.budget``), every failed dial or map spends from it, a
-   mapped share refills it, and every dial but the sender's first, and every map attempt
-   but the first on each link, goes ahead only if the budget allows a retry; otherwise the
-   sender hangs up any link it holds and gives up with reason ``"budget"``.
+   mapped share refills it, and every dial but the first of a connection round, and every
+   map attempt but the first on each link, goes ahead only if the budget allows a retry;
+   otherwise the sender hangs up any link it holds and gives up with reason ``"budget"``.
+   The first dial of a round is a new request, as a new call is in gRPC: never throttled,
+   so a fleet whose budget is drained still probes the server, and a success refills it.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             # ---- dial ----------------------------------------------------------------------
             if now >= deadline_at:
                 return "deadline"
-            if dials and budget is not None and not budget.allows_retry():
+            if round_dials and budget is not None and not budget.allows_retry():
                 return "budget"
             dials += 1
             round_dials += 1
@@ -191,7 +193,7 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             if budget is not None:
                 budget.record_success()
             return ended
-        if ended != "dials_exhausted" or rounds >= policy.site_retries:
+        if ended not in ("dials_exhausted", "budget") or rounds >= policy.site_retries:
             return gave_up(ended)
         # ---- back off the site, then try it again (rule 7) ---------------------------------
         rounds += 1

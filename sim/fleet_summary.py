@@ -10,7 +10,8 @@ independent: a Wilson interval over sender-outcomes would be too narrow. Trials 
 independent, so per-sender rates are ratio estimators over trials (each trial a cluster):
 ``R = sum(y) / sum(x)`` with the linearised variance
 ``sum((y - R x)^2) / (T (T - 1) xbar^2)`` read from exact integer sums of squares and
-cross products (Cochran, *Sampling Techniques*, 6.3). Means of per-trial values (work,
+cross products (Cochran, *Sampling Techniques*, 6.3), turned into a Wilson interval on
+the effective sample size (``ratio_interval``). Means of per-trial values (work,
 utilisation) use the normal interval of a mean.
 """
 
@@ -30,8 +31,15 @@ _E9 = 1_000_000_000
 
 def ratio_interval(y: int, x: int, yy: int, xx: int, xy: int, trials: int
                    ) -> tuple[float | None, float | None, float | None]:
-    """``sum(y) / sum(x)`` over ``trials`` clusters, with its 95% interval clipped to
-    [0, 1] (a share). All None when ``x`` is 0; no interval with fewer than 2 trials."""
+    """The share ``sum(y) / sum(x)`` over ``trials`` clusters, with its 95% interval.
+
+    The interval is Wilson's on the effective sample size ``x / deff`` (Kish), where the
+    design effect ``deff`` is the ratio estimator's variance over the variance the same
+    share would have if the units were independent, floored at 1: clustering may widen the
+    interval, never narrow it below the independent one (which also keeps it honest when
+    every unit succeeded and the cluster variance is 0). All None when ``x`` is 0; no
+    interval with fewer than 2 trials.
+    """
     if x == 0:
         return (None, None, None)
     ratio = y / x
@@ -41,8 +49,13 @@ def ratio_interval(y: int, x: int, yy: int, xx: int, xy: int, trials: int
     # (x^2 yy - 2 x y xy + y^2 xx) / x^2, an integer numerator that cannot cancel badly.
     numerator = x * x * yy - 2 * x * y * xy + y * y * xx
     variance = max(0, numerator) / (x * x) / (trials * (trials - 1)) / (x / trials) ** 2
-    half = Z95 * math.sqrt(variance)
-    return (ratio, max(0.0, ratio - half), min(1.0, ratio + half))
+    independent = ratio * (1 - ratio) / x
+    deff = max(1.0, variance / independent) if independent > 0 else 1.0
+    from sim.summary import wilson_interval  # here: sim.summary imports this module
+
+    n_eff = x / deff
+    low, high = wilson_interval(ratio * n_eff, n_eff)
+    return (ratio, low, high)
 
 
 def mean_interval(total: int, total_sq: int, n: int, scale: int = 1

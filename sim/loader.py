@@ -203,8 +203,10 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     noise = {"constant", "uniform", "exponential", "lognormal", "empirical", "str",
              "PolicyTable", "function-before[_shorthand(), tagged-union[Constant,Uniform,"
              "Exponential,LogNormal,Empirical]]"}
-    return tuple(part for part in loc if not (isinstance(part, str) and
+    kept = tuple(part for part in loc if not (isinstance(part, str) and
                                               (part in noise or part.startswith("function-"))))
+    # A stray top-level key spelled like a branch label ("uniform") is still a key.
+    return kept or loc[-1:]
 
 
 def _explain(item: Any, loc: tuple[Any, ...]) -> str:

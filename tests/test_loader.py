@@ -691,3 +691,12 @@ def test_schema_rejects_what_the_loader_rejects(data: dict) -> None:
 )
 def test_schema_accepts_what_the_loader_accepts(data: dict, tmp_path: Path) -> None:
     assert list(_validator().iter_errors(data)) == []
+
+
+def test_stray_key_spelled_like_a_distribution_is_named(tmp_path: Path) -> None:
+    """A top-level key called "uniform" once lost its name to the union-branch filter (the
+    fuzz test found it) and crashed the error report."""
+    path = tmp_path / "stray.toml"
+    path.write_text('"uniform" = []\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"line 1: uniform: unknown key 'uniform'"):
+        load_scenario(path)

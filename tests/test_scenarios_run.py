@@ -21,7 +21,8 @@ def test_scenario_runs(path: Path) -> None:
     summary = run_trials(loaded.scenario, loaded.policy, trials=60,
                          seed=loaded.scenario.seed).summary
     assert summary.trials == 60
-    assert summary.successes > 0  # every shipped scenario connects sometimes
+    # Every shipped scenario connects sometimes (in a fleet: some sender does).
+    assert summary.successes > 0 or summary.fleet.connected > 0
     # Every declared fault of a shipped scenario takes effect somewhere in 60 trials
     # (apart from rare stochastic ones): otherwise the scenario tests nothing.
     for fault in loaded.scenario.faults:

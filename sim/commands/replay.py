@@ -48,11 +48,23 @@ def _cmd_replay(args: argparse.Namespace) -> int:
         print("\n".join(jsonl(recorder.events)))
         return EXIT_OK
     if args.format == "log":
-        print("\n".join(sender_log(recorder.events, server=scenario.sender.server,
-                                   site=scenario.sender.site)))
+        if scenario.fleet is None:
+            print("\n".join(sender_log(recorder.events, server=scenario.sender.server,
+                                       site=scenario.sender.site)))
+            return EXIT_OK
+        for k in range(scenario.fleet.senders):  # one Sender.log per site of the fleet
+            mine = [e for e in recorder.events if e.get("sender") == k]
+            print(f"--- sender {k} (site {scenario.sender.site}-{k}) ---")
+            print("\n".join(sender_log(mine, server=scenario.sender.server,
+                                       site=f"{scenario.sender.site}-{k}")))
         return EXIT_OK
     verdict = ("connected" if result.connected
                else f"gave up ({result.reason}) with {result.code} {symbol_of(result.code)}")
+    if result.senders > 1:
+        verdict = (f"{result.senders_connected} of {result.senders} senders connected"
+                   + ("" if result.connected else f"; most gave up ({result.reason}) with "
+                      f"{result.code} {symbol_of(result.code)}")
+                   + f"; {result.busy_signals} busy signals")
     print(f"{scenario.name} · policy {loaded.policy.name} · seed {seed} · trial {args.trial}: "
           f"{verdict} at {result.end_time:.3f}s; attempts {result.attempts}, dials "
           f"{result.dials}, line time {result.line_time:.3f}s"

@@ -131,6 +131,14 @@ def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
 
 
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _pct_or_dash(x: float | None) -> str:
+    return "-" if x is None else _pct(x)
+
+
 def _secs(x: float | None) -> str:
     return "-" if x is None else f"{x:.1f}s"
 
@@ -144,12 +152,23 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     screen.print(f"[bold]{report['scenario']}[/bold] ({file})")
     screen.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
                   f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
+    fleet = report.get("fleet")
     low, high = report["ci95"]
-    screen.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
-                  f"95% CI [{_pct(low)}, {_pct(high)}]   "
-                  f"({report['successes']:,} of {report['trials']:,})")
+    if fleet is not None:
+        value, lo, hi = fleet["sender_success_rate"]
+        screen.print(f"\n[bold]fleet of {fleet['senders']} senders: {_pct(value)} of senders "
+                     f"connected[/bold]   95% CI [{_pct(lo)}, {_pct(hi)}] (trials as clusters)")
+        screen.print(f"whole fleet connected in {_pct(report['success_rate'])} of trials   "
+                     f"95% CI [{_pct(low)}, {_pct(high)}]   "
+                     f"({report['successes']:,} of {report['trials']:,})")
+    else:
+        screen.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
+                     f"95% CI [{_pct(low)}, {_pct(high)}]   "
+                     f"({report['successes']:,} of {report['trials']:,})")
     if report["failures"]:
-        table = Table(title="failures by final code", title_justify="left", box=None)
+        title = ("trials by the most frequent final code of the senders that gave up"
+                 if fleet is not None else "failures by final code")
+        table = Table(title=title, title_justify="left", box=None)
         for column in ("code", "symbol", "count", "rate", "95% CI", "replay trial"):
             table.add_column(column, justify="left" if column == "symbol" else "right")
         for code, info in report["failures"].items():
@@ -159,11 +178,25 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
         screen.print()
         screen.print(table)
     ct = report["connect_time"]
-    screen.print(f"\ntime to connect (successful trials): p50 {_secs(ct['p50'])}  "
-                  f"p90 {_secs(ct['p90'])}  p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
-    screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
-                  f"{report['dials_mean']:.3f}  RAS line time mean "
-                  f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
+    what = ("makespan (trials where all connected)"
+            if fleet is not None else "time to connect (successful trials)")
+    screen.print(f"\n{what}: p50 {_secs(ct['p50'])}  p90 {_secs(ct['p90'])}  "
+                 f"p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
+    if fleet is not None:
+        work, busy, util = fleet["work_mean"], fleet["busy_rate"], fleet["port_utilization"]
+        screen.print(f"work offered per trial: {report['attempts_mean']:.2f} map attempts + "
+                     f"{report['dials_mean']:.2f} dials = {work[0]:.2f} "
+                     f"(95% CI {_num(work[1])}-{_num(work[2])})")
+        screen.print(f"busy signals: {_pct(busy[0])} of dials (95% CI "
+                     f"{_pct_or_dash(busy[1])}-{_pct_or_dash(busy[2])}), "
+                     f"{fleet['busy_signals_mean']:.2f} per trial")
+        screen.print(f"port utilization {_pct(util[0])} (95% CI {_pct_or_dash(util[1])}-"
+                     f"{_pct_or_dash(util[2])}) · RAS line time "
+                     f"{_secs(report['line_time_mean'])} per trial, all senders")
+    else:
+        screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
+                     f"{report['dials_mean']:.3f}  RAS line time mean "
+                     f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
     if report["faults_declared"]:
         touched = report["faults_touched"]
         parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]

@@ -107,7 +107,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     seed = scenario.seed if args.seed is None else args.seed
     trials = None if args.precision is not None else (args.trials or scenario.trials)
     provenance = {"scenario": scenario.name, "file": str(args.file),
-                  "scenario_sha256": loaded.sha256, "version": __version__}
+                  "scenario_sha256": loaded.sha256, "version": __version__,
+                  "senders": scenario.fleet.senders if scenario.fleet is not None else 1}
     count = len(grid.policies)
     with open_executor_for(args) as executor:
         bar = None if args.json else progress_bar((trials or args.min_trials) * count)
@@ -157,6 +158,10 @@ def _pp(x: float) -> str:
     return f"{100 * x:+.2f}"
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
                  where: str, plotted: bool = False) -> None:
     from rich.table import Table
@@ -177,10 +182,12 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
         out.print(f"precision ±{100 * adaptive['precision']:.2f} points reached at "
                   f"{report['trials']:,} trials (checked at "
                   + ", ".join(f"{n:,}" for n in adaptive["checkpoints"]) + ")")
+    fleet = report.get("senders", 1) > 1
     table = Table(box=None, pad_edge=False)
     table.add_column("policy", no_wrap=True)
-    for column in ("success", "95% CI", "53", "p50", "p95", "dials", "line", "Δ points",
-                   "Δ 95% CI"):
+    columns = (("senders ok", "all ok", "95% CI", "p50", "p95", "work", "busy", "ports")
+               if fleet else ("success", "95% CI", "53", "p50", "p95", "dials", "line"))
+    for column in (*columns, "Δ points", "Δ 95% CI"):
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         if row["baseline"]:
@@ -194,19 +201,32 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
                 diff = f"[green]{diff}[/green]"
             elif row["diff_high"] < 0:
                 diff = f"[red]{diff}[/red]"
-        table.add_row(
-            row["policy"], fmt_pct(row["success_rate"]),
-            f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]",
-            fmt_pct(row["rate_53"]), fmt_secs(row["p50_connect_time"]),
-            fmt_secs(row["p95_connect_time"]),
-            "-" if row["dials"] is None else f"{row['dials']:.2f}",
-            fmt_secs(row["line_time"]), diff, diff_ci)
+        success = (fmt_pct(row["success_rate"]),
+                   f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]")
+        times = (fmt_secs(row["p50_connect_time"]), fmt_secs(row["p95_connect_time"]))
+        if fleet:
+            cells = (fmt_pct(row["sender_success_rate"]), *success, *times,
+                     _number(row["work"]), fmt_pct(row["busy_rate"]),
+                     fmt_pct(row["port_utilization"]))
+        else:
+            cells = (*success, fmt_pct(row["rate_53"]), *times, _number(row["dials"]),
+                     fmt_secs(row["line_time"]))
+        table.add_row(row["policy"], *cells, diff, diff_ci)
     out.print()
     out.print(table)
-    out.print(f"\nΔ: success rate minus {report['baseline']}'s, in percentage points, paired "
-              "trial by trial (Newcombe's paired score interval).\n53: share of trials that "
-              "gave up with 53. p50/p95: time to connect (successful trials). line: mean RAS "
-              "line time per trial.")
+    if fleet:
+        out.print(f"\nA fleet of {report['senders']} senders per trial. senders ok: share of "
+                  "senders that connected. all ok: share of trials in which every sender "
+                  "connected, with its interval. p50/p95: makespan (trials where all "
+                  "connected). work: map attempts + dials per trial. busy: share of dials "
+                  "refused for want of a port. ports: port utilization. Δ: all ok minus "
+                  f"{report['baseline']}'s, in percentage points, paired trial by trial "
+                  "(Newcombe's paired score interval).")
+    else:
+        out.print(f"\nΔ: success rate minus {report['baseline']}'s, in percentage points, "
+                  "paired trial by trial (Newcombe's paired score interval).\n53: share of "
+                  "trials that gave up with 53. p50/p95: time to connect (successful trials). "
+                  "line: mean RAS line time per trial.")
     for warning in report["warnings"]:
         out.print(f"[yellow]warning:[/yellow] {warning}")
     done = report["trials"] * len(rows)
