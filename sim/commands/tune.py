@@ -227,8 +227,10 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
         out.print("[yellow]warning:[/yellow] interrupted; run the same command again to resume")
     best = report["recommended"]
     metrics = [o["metric"] for o in report["objectives"]]
-    shown = list(dict.fromkeys(["success_rate", *metrics, "rate_53", "p95_connect_time",
-                                "line_time", "dials"]))
+    required = [name for name in (best or {}).get("metrics", {})
+                if any(text.startswith(name) for text in report["requirements"])]
+    shown = list(dict.fromkeys(["success_rate", *required, *metrics, "rate_53",
+                                "p95_connect_time", "line_time", "dials"]))
     if best is None:
         out.print("\n[bold red]no candidate met the requirements[/bold red]; widen the space, "
                   "raise --n-trials, or relax --require")
