@@ -22,7 +22,8 @@ How the fields act (the procedure in ``sender.procedure`` is the normative text)
 * A failure whose code is not in ``retry_on`` ends the procedure at once.
 * ``site_retries``: when a connection round runs out of dials (or the budget stops it), the
   sender backs the site off for ``site_backoff`` and starts a new round (``max_dials``
-  counts per round), at most this many times. SMS 2.0 backs a site off for an hour after a failed connection (Q235753).
+  counts per round), at most this many times. SMS 2.0 backs a site off for an hour after
+  a failed connection (Q235753).
 * ``budget_tokens``: a retry budget (``sender.budget``, gRPC-style token bucket) of this
   many tokens; each failed dial or map spends one, each mapped share refills
   ``budget_ratio``, and retries stop while half or less is left. Who shares one bucket is

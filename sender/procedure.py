@@ -39,6 +39,7 @@ import math
 from collections.abc import Generator
 from dataclasses import dataclass
 
+from sender.budget import RetryBudget
 from sender.effects import (
     AddConnection,
     Connected,
@@ -51,7 +52,6 @@ from sender.effects import (
     Result,
     Sleep,
 )
-from sender.budget import RetryBudget
 from sender.policy import Backoff, RetryPolicy, UniformSource
 
 __all__ = ["Procedure", "Target", "connect"]

@@ -41,7 +41,8 @@ class FleetSpec(BaseModel):
     share_ports: bool = True
     share_link: bool = True
     # [I] An SMS package or status batch over 9600 bps takes minutes; no measured source.
-    transfer: Distribution = Field(default_factory=lambda: Constant(value="2m"))
+    transfer: Distribution = Field(
+        default_factory=lambda: Constant.model_validate({"value": "2m"}))
     shared_budget: bool = True
 
     @model_validator(mode="after")

@@ -37,8 +37,8 @@ from typing import Any, Literal
 from sim.results import TrialResult
 from sim.summary import GAMMA, Z95, QuantileSketch, Summary, wilson_interval
 
-__all__ = ["DIRECTIONS", "METRICS", "TIME_METRICS", "Estimate", "Tally", "estimates_to_json",
-           "metrics_of"]
+__all__ = ["DIRECTIONS", "METRICS", "RATE_METRICS", "TIME_METRICS", "Estimate", "Tally",
+           "estimates_to_json", "metrics_of"]
 
 _NS_PER_S = 1_000_000_000
 
@@ -59,6 +59,9 @@ DIRECTIONS: dict[str, Literal["maximize", "minimize"]] = {
 METRICS: tuple[str, ...] = tuple(DIRECTIONS)
 #: Metrics measured in seconds (written with units in requirements, shown as durations).
 TIME_METRICS: frozenset[str] = frozenset({"p50_connect_time", "p95_connect_time", "line_time"})
+#: Metrics that are shares in [0, 1] (shown as percentages).
+RATE_METRICS: frozenset[str] = frozenset({"success_rate", "rate_53", "sender_success_rate",
+                                          "busy_rate", "port_utilization"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,8 +60,10 @@ _NS_PER_S = 1_000_000_000
 _K = TypeVar("_K", int, str)
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     """The Wilson score interval for ``successes`` out of ``n`` Bernoulli trials.
+
+    Counts are usually whole; an effective sample size (``sim.fleet_summary``) may not be.
 
     Returns ``(0.0, 1.0)`` when ``n == 0`` (nothing is known). The lower bound is exactly
     0.0 when ``successes == 0`` and the upper bound exactly 1.0 when ``successes == n``;

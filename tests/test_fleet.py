@@ -17,12 +17,12 @@ from worlds import zero_world
 
 from sender.policy import RetryPolicy
 from sim.cli import main
+from sim.faults import FaultBoard
 from sim.fleet import arrival_times
 from sim.fleet_spec import FleetSpec
 from sim.fleet_summary import FleetStats, ratio_interval
 from sim.link import Channel, Link
 from sim.loader import load_scenario
-from sim.faults import FaultBoard
 from sim.runner import run_trials
 from sim.scenario import LinkSpec
 from sim.streams import UniformStream

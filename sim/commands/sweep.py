@@ -204,6 +204,7 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
         success = (fmt_pct(row["success_rate"]),
                    f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]")
         times = (fmt_secs(row["p50_connect_time"]), fmt_secs(row["p95_connect_time"]))
+        cells: tuple[str, ...]
         if fleet:
             cells = (fmt_pct(row["sender_success_rate"]), *success, *times,
                      _number(row["work"]), fmt_pct(row["busy_rate"]),

@@ -191,13 +191,13 @@ def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
 
 
 def _one(name: str, x: float | None, unit: bool = True) -> str:
-    from sim.policy_metrics import TIME_METRICS
+    from sim.policy_metrics import RATE_METRICS, TIME_METRICS
 
     if x is None:
         return "-"
     if name in TIME_METRICS:
         return f"{x:.1f}s" if unit else f"{x:.1f}"
-    if name in ("success_rate", "rate_53"):
+    if name in RATE_METRICS:
         return f"{100 * x:.2f}%" if unit else f"{100 * x:.2f}"
     return f"{x:.3f}"
 
@@ -238,7 +238,7 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
         out.print(f"\n[bold]recommended: #{best['number']} {best['name']}[/bold] "
                   f"({best['trials']:,} trials)")
         for name in shown:
-            out.print(f"  {name:<17} {_metric(name, best['metrics'][name])}")
+            out.print(f"  {name:<19} {_metric(name, best['metrics'][name])}")
         for text, status in best["requirements"].items():
             note = ("met, and the whole 95% interval meets it" if status["confirmed"]
                     else "met by the estimate; the 95% interval still reaches past it "
