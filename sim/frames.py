@@ -82,11 +82,18 @@ assert tuple(ROW_DTYPES) == ROW_FIELDS
 #: fractions in [0, 1]; ``ci_low``/``ci_high`` are the success rate's Wilson 95% interval and
 #: ``ci53_low``/``ci53_high`` that of ``rate_53`` (trials that gave up with final code 53).
 #: Times are seconds: ``connect_*`` over successful trials (NaN when none), ``line_time_*``
-#: (the RAS port time this sender held) over all trials.
+#: (the RAS port time this sender held) over all trials. The fleet columns
+#: (``sim.fleet_summary``): ``senders`` per trial (1 for a lone sender), the share of senders
+#: that connected with its cluster-robust interval, ``work_mean`` (map attempts + dials per
+#: trial), ``busy_rate`` (share of dials refused for want of a port), ``port_utilization``;
+#: in a fleet ``success_rate`` is the share of trials where every sender connected and the
+#: ``connect_*`` columns are the makespan's.
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "label", "trials", "successes", "success_rate", "ci_low", "ci_high", "rate_53",
     "ci53_low", "ci53_high", "attempts_mean", "dials_mean", "connect_mean", "connect_p50",
     "connect_p90", "connect_p99", "line_time_mean", "line_time_p50", "line_time_p90",
+    "senders", "sender_success_rate", "sender_ci_low", "sender_ci_high", "work_mean",
+    "busy_rate", "port_utilization",
 )
 
 #: Columns of ``failures_frame``: ``rate`` is count / all trials, with its Wilson interval;
@@ -250,7 +257,21 @@ def _summary_row(summary: Summary) -> dict[str, Any]:
         "connect_p99": ct.quantile(0.99),
         "line_time_mean": summary.line_time_ns / (n * 1e9) if n else math.nan,
         "line_time_p50": lt.quantile(0.5), "line_time_p90": lt.quantile(0.9),
+        **_fleet_columns(summary),
     }
+
+
+def _fleet_columns(summary: Summary) -> dict[str, Any]:
+    fleet = summary.fleet
+    share, low, high = fleet.sender_success()
+
+    def value(x: float | None) -> float:
+        return math.nan if x is None else x
+
+    return {"senders": fleet.largest, "sender_success_rate": value(share),
+            "sender_ci_low": value(low), "sender_ci_high": value(high),
+            "work_mean": value(fleet.work_mean()[0]), "busy_rate": value(fleet.busy_rate()[0]),
+            "port_utilization": value(fleet.utilization()[0])}
 
 
 RunData: TypeAlias = Summary | pd.DataFrame

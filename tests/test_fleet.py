@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,48 @@ def test_predialed_fleet_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     path.write_text('[ras]\npredialed = "10m"\n[fleet]\nsenders = 3\n', encoding="utf-8")
     assert main(["run", str(path), "--trials", "5"]) == 2
     assert "predialed" in capsys.readouterr().err
+
+
+# --- the command line on a fleet ----------------------------------------------------------
+STORM = SCENARIOS / "fleet-retry-storm-full-jitter.toml"
+
+
+def test_run_reports_fleet_metrics(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(STORM), "--trials", "30", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    for text in ("fleet of 20 senders", "of senders connected", "whole fleet connected in",
+                 "makespan (trials where all connected)", "work offered per trial",
+                 "busy signals", "port utilization"):
+        assert text in out, text
+    assert main(["run", str(STORM), "--trials", "30", "--json"]) == 0
+    fleet = json.loads(capsys.readouterr().out)["fleet"]
+    assert set(fleet) == {"senders", "sender_success_rate", "work_mean", "busy_rate",
+                          "busy_signals_mean", "port_utilization"}
+
+
+def test_run_of_a_fleet_is_deterministic_across_processes(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", str(STORM), "--check-determinism", "--trials", "6"]) == 0
+    assert "deterministic: 6 trials" in capsys.readouterr().out
+
+
+def test_replay_tags_each_sender(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", str(STORM), "--trial", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "of 20 senders connected" in out.splitlines()[0]
+    assert re.search(r"^\s+0\.000s  s0 +sender +Dial", out, re.M)
+    assert re.search(r"^\s+[\d.]+s  s19 +sender", out, re.M)
+    assert main(["replay", str(STORM), "--trial", "0", "--format", "log"]) == 0
+    log = capsys.readouterr().out
+    assert log.count("--- sender ") == 20 and "(site MS1-19)" in log
+
+
+def test_sweep_shows_fleet_columns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    grid = tmp_path / "grid.toml"
+    grid.write_text('baseline = "connras-fix jitter=none"\n[base]\npreset = "connras-fix"\n'
+                    'max_dials = 40\nredial_wait = "30s"\nmax_wait = "5m"\n'
+                    '[vary]\njitter = ["none", "decorrelated"]\n', encoding="utf-8")
+    assert main(["sweep", str(STORM), "--grid", str(grid), "--trials", "20",
+                 "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "senders ok" in out and "work" in out and "A fleet of 20 senders" in out
