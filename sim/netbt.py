@@ -27,6 +27,7 @@ import simpy
 from sim.distributions import Distribution
 from sim.faults import FaultBoard
 from sim.link import LOST, Link
+from sim.race import first_of
 from sim.scenario import NetbtSpec
 from sim.streams import UniformStream
 from sim.trace import Tracer
@@ -102,7 +103,7 @@ class Resolver:
             self._tracer.record(env.now, "netbt", "wins_query", n=query + 1)
             self._link.request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, self._serve) \
                 .callbacks.append(on_response)
-            yield answer | env.timeout(start + (query + 1) * interval - env.now)
+            yield first_of(env, answer, env.timeout(start + (query + 1) * interval - env.now))
             if answer.triggered:
                 break
         # Rule 3: the answer must arrive strictly before give-up; a tie goes to give-up.

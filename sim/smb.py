@@ -24,6 +24,7 @@ from sender.effects import Failed, Result, Succeeded
 from sim.faults import FaultBoard
 from sim.link import LOST, Link
 from sim.netbt import NamePath, Resolver
+from sim.race import first_of
 from sim.scenario import SmbSpec, TcpSpec
 from sim.trace import Tracer
 
@@ -88,7 +89,7 @@ class SmbClient:
             self._tracer.record(env.now, "tcp", "syn", n=attempt + 1)
             self._link.request(SYN_BYTES, SYN_BYTES, self._syn_answered) \
                 .callbacks.append(on_syn_ack)
-            yield established | env.timeout(rto)
+            yield first_of(env, established, env.timeout(rto))
             if established.triggered:
                 self._tracer.record(env.now, "tcp", "established")
                 return 0
@@ -111,7 +112,7 @@ class SmbClient:
         self._tracer.record(env.now, "smb", step)
         reply = self._link.request(request_bytes, response_bytes, self._server_verdict(checks),
                                    think=self._smb.server_think)
-        yield reply | env.timeout(self._smb.session_timeout)
+        yield first_of(env, reply, env.timeout(self._smb.session_timeout))
         if not reply.triggered:
             code = SESSION_TIMEOUT_CODE
         elif reply.value == LOST:

@@ -1,0 +1,80 @@
+"""``rassim bench``: the report's structure and its event accounting. No timing is asserted:
+the figures depend on the machine and its load (benchmarks/README.md)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import simpy
+
+from sim.bench import (
+    CANONICAL,
+    TARGETS,
+    BenchConfig,
+    CountingEnvironment,
+    bare_trials,
+    count_events,
+    run_bench,
+)
+from sim.cli import main
+from sim.loader import load_scenario
+
+
+def test_counting_leaves_the_harness_unpatched() -> None:
+    loaded = load_scenario(CANONICAL)
+    counts = count_events(loaded.scenario, loaded.policy, 221951, 5)
+    assert len(counts) == 5 and all(count > 2 for count in counts)
+    assert simpy.Environment is not CountingEnvironment
+
+
+def test_the_bare_loop_processes_exactly_the_events_asked_for() -> None:
+    counts = [2, 3, 7, 40]
+    assert bare_trials(counts, CountingEnvironment) == sum(counts)
+    assert bare_trials(counts) == 0  # a plain environment counts nothing
+
+
+def test_report_structure_with_tiny_counts() -> None:
+    report = run_bench(BenchConfig(file=CANONICAL, trials=1000, rounds=1, memory_trials=1000))
+    assert report.harness_events > 0
+    assert report.harness_events == report.bare_events  # like for like (sim.bench rule 2)
+    assert report.events_per_trial == report.harness_events / 1000
+    assert report.same_summary  # 1 and 2 workers agree (sim.bench rule 4)
+    for seconds in (report.harness_seconds, report.bare_seconds, report.two_worker_seconds):
+        assert seconds > 0
+    memory = report.memory
+    assert memory is not None
+    assert memory.first_trials == 500 and memory.trials == 1000  # chunk boundaries
+    assert 0 < memory.startup_mb <= memory.first_mb <= memory.peak_mb
+    rows = report.targets()
+    assert [key for key, *_ in rows] == list(TARGETS)
+    assert {verdict for *_, verdict in rows} <= {"PASS", "MISS"}
+    body = report.to_dict()
+    json.dumps(body, allow_nan=False)
+    assert set(body["targets"]) == set(TARGETS)
+    assert body["harness_events"] == body["bare_events"]
+
+
+def test_json_output_and_skipping_memory(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--trials", "1000", "--rounds", "1", "--memory-trials", "0",
+                 "--json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert body["memory"] is None
+    assert body["targets"]["rss"]["verdict"] == body["targets"]["flat"]["verdict"] == "SKIP"
+    assert body["trials"] == 1000 and body["harness_events"] == body["bare_events"] > 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--trials", "10"], "--trials: must be between 1000"),
+    (["--rounds", "0"], "--rounds: must be between 1"),
+    (["--memory-trials", "5"], "--memory-trials: give 0 to skip, or at least 10"),
+    (["--memory-trials", "-1"], "--memory-trials: must be between 0"),
+    (["--trials", "many"], "invalid int value"),
+    (["--frobnicate"], "unrecognized arguments"),
+])
+def test_bad_options_are_one_error_and_exit_2(argv: list[str], message: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rassim: error:") and message in err
+    assert err.count("\n") == 1
