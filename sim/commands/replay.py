@@ -82,9 +82,16 @@ def _check_plot(path: Path) -> None:
 
 
 def _plot(path: Path, recorder: Any, scenario: Any, policy: str, seed: int, trial: int) -> None:
-    from sim.plots import save, timeline
+    from sim.plots import fleet_timeline, save, timeline
 
-    warmup = scenario.link.warmup
-    figure = timeline(recorder.events, scenario=scenario.name, policy=policy, seed=seed,
-                      trial=trial, warmup=(warmup.factor, warmup.decay))
+    fleet = scenario.fleet
+    if fleet is not None:  # the shared ports above one row per sender
+        figure = fleet_timeline(recorder.events, scenario=scenario.name, policy=policy,
+                                seed=seed, trial=trial, senders=fleet.senders,
+                                ports=scenario.ras.ports, shared=fleet.share_ports,
+                                start=scenario.sender.start)
+    else:
+        warmup = scenario.link.warmup
+        figure = timeline(recorder.events, scenario=scenario.name, policy=policy, seed=seed,
+                          trial=trial, warmup=(warmup.factor, warmup.decay))
     save(figure, path, option="--plot")

@@ -7,7 +7,10 @@ canvas without pyplot, so they are safe in scripts, workers and the CLI; in Jupy
 atomically.
 
 * ``timeline(events, ...)``: one trial on one time axis (``rassim replay --plot``).
-* ``run_figure(summary, ...)``: time-to-connect CDF and failure codes (``rassim run --plot``).
+* ``fleet_timeline(events, ...)``: one fleet trial, the shared RAS ports above one row per
+  sender.
+* ``run_figure(summary, ...)``: time-to-connect CDF (a fleet's makespan) and failure codes
+  (``rassim run --plot``).
 * ``connect_cdf(data, ...)``: time-to-connect CDFs, one curve per policy or run.
 * ``success_vs_budget(df, budget, ...)`` / ``rate_curves``: a rate with its 95% band against
   a retry budget or any parameter, one curve per policy.
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
         success_heatmap,
         success_vs_budget,
     )
+    from sim.plots._fleet import fleet_timeline
     from sim.plots._run import run_figure
     from sim.plots._timeline import timeline
 
@@ -43,6 +47,7 @@ __all__ = [
     "PLOT_SUFFIXES",
     "check_plot_path",
     "connect_cdf",
+    "fleet_timeline",
     "pareto_front",
     "pareto_mask",
     "rate_curves",
@@ -57,6 +62,7 @@ __all__ = [
 # Where each lazily imported function lives: importing it imports matplotlib.
 _LAZY = {
     "timeline": "_timeline",
+    "fleet_timeline": "_fleet",
     "run_figure": "_run",
     "connect_cdf": "_curves",
     "rate_curves": "_curves",
