@@ -19,9 +19,13 @@ server sees first attempts only until something succeeds again.
 
 from __future__ import annotations
 
-__all__ = ["RetryBudget"]
+import math
+
+__all__ = ["MIN_RATIO", "RetryBudget"]
 
 _MILLI = 1000
+#: The smallest refill: one thousandth of a token, the unit the bucket counts in.
+MIN_RATIO = 1 / _MILLI
 
 
 class RetryBudget:
@@ -32,8 +36,11 @@ class RetryBudget:
     def __init__(self, max_tokens: int, ratio: float) -> None:
         if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or max_tokens < 1:
             raise ValueError(f"max_tokens must be a whole number >= 1, got {max_tokens!r}")
-        if not 0 < ratio <= max_tokens:
-            raise ValueError(f"ratio must be in (0, max_tokens], got {ratio!r}")
+        # A ratio above max_tokens is allowed: any success then fills the bucket (rule 3).
+        # Below a thousandth it would round to no refill at all, a bucket that never refills.
+        if isinstance(ratio, bool) or not isinstance(ratio, int | float) \
+                or not math.isfinite(ratio) or ratio < MIN_RATIO:
+            raise ValueError(f"ratio must be a finite number >= {MIN_RATIO}, got {ratio!r}")
         self._max = max_tokens * _MILLI
         self._ratio = round(ratio * _MILLI)
         self._tokens = self._max

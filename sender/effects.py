@@ -100,8 +100,10 @@ class GaveUp:
     """The procedure stopped without a mapping and hung up any connection it had dialed.
 
     ``reason`` is one of ``"non_retryable"`` (the last code is not in the policy's retry set),
-    ``"dials_exhausted"`` (no attempt or dial left) or ``"deadline"`` (the next step would
-    start at or after the policy's deadline). ``code`` is the last failure code seen.
+    ``"dials_exhausted"`` (no attempt or dial left, site retries included), ``"deadline"``
+    (the next step would start at or after the policy's deadline) or ``"budget"`` (the
+    retry budget refused the next retry and no site retry was left). ``code`` is the last
+    failure code seen.
     """
 
     reason: str

@@ -37,6 +37,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from sender.budget import MIN_RATIO
 from sender.codes import DEFAULT_RETRYABLE, LINK_SUSPECT
 
 __all__ = [
@@ -115,9 +116,11 @@ class RetryPolicy:
         if self.budget_tokens is not None:
             _count("budget_tokens", self.budget_tokens, minimum=1)
         if not isinstance(self.budget_ratio, int | float) or isinstance(self.budget_ratio, bool) \
-                or not math.isfinite(self.budget_ratio) or not 0 < self.budget_ratio <= 1000:
-            raise PolicyError("budget_ratio", "must be a number of tokens in (0, 1000] that a "
-                              f"success refills (gRPC's tokenRatio), got {self.budget_ratio!r}")
+                or not math.isfinite(self.budget_ratio) \
+                or not MIN_RATIO <= self.budget_ratio <= 1000:
+            raise PolicyError("budget_ratio", f"must be a number of tokens from {MIN_RATIO} to "
+                              "1000 that a success refills (gRPC's tokenRatio, in thousandths), "
+                              f"got {self.budget_ratio!r}")
         if self.deadline is not None:
             _seconds("deadline", self.deadline)
             if self.deadline == 0:
@@ -237,10 +240,12 @@ PRESETS: dict[str, RetryPolicy] = {
                     backoff_base=1.0, initial_wait=60.0, max_wait=60.0),
         # The SMS 2.0 defaults plus the site back-off: after a failed connection the sender
         # "won't try send requests going to site XXX for an hour" (Q235753), and send
-        # requests are rescheduled for up to 7 days (Q214485): 167 more hourly rounds.
+        # requests are rescheduled for up to 7 days (Q214485). Each round's own dials and
+        # waits add a few minutes to its hour, so the 7-day deadline ends it (after 160
+        # rounds when every dial fails at once); 167 more rounds is the hourly upper bound.
         RetryPolicy(name="sms2-site-backoff", attempts_per_dial=1, max_dials=3,
                     redial_wait=60.0, backoff_base=1.0, initial_wait=60.0, max_wait=60.0,
-                    site_backoff=3600.0, site_retries=167),
+                    site_backoff=3600.0, site_retries=167, deadline=7 * 24 * 3600.0),
         # AWS Architecture Blog "full jitter": capped exponential, uniform in [0, cap].
         RetryPolicy(name="aws-full-jitter", attempts_per_dial=8, initial_wait=1.0,
                     backoff_base=2.0, max_wait=30.0, jitter="full", max_dials=2,

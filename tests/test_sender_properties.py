@@ -326,6 +326,14 @@ def test_generated_policies_round_trip_through_replace(policy: RetryPolicy) -> N
     ({"redial_on": 64}, "redial_on"),
     ({"redial_on": [[53]]}, "redial_on"),  # unhashable members
     ({"name": ""}, "name"),
+    ({"budget_tokens": 0}, "budget_tokens"),
+    ({"budget_ratio": 0.0}, "budget_ratio"),
+    ({"budget_ratio": 0.0004}, "budget_ratio"),  # would round to no refill at all
+    ({"budget_ratio": 1000.5}, "budget_ratio"),
+    ({"budget_ratio": True}, "budget_ratio"),
+    ({"budget_ratio": float("nan")}, "budget_ratio"),
+    ({"site_retries": -1}, "site_retries"),
+    ({"site_backoff": -1.0}, "site_backoff"),
 ])
 def test_invalid_policies_name_the_field(changes: dict[str, object], field: str) -> None:
     with pytest.raises(PolicyError) as info:
