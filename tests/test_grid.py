@@ -174,3 +174,15 @@ def test_example_grid_in_tuning_folder_loads() -> None:
     g = load_grid(ROOT / "tuning" / "connras-grid.toml", preset("pre-fix"))
     assert g.policies[g.baseline].name == "pre-fix"
     assert len(g.policies) == 15
+
+
+def test_fleet_jitter_grid_varies_only_the_jitter_against_none() -> None:
+    g = load_grid(ROOT / "tuning" / "fleet-jitter-grid.toml", preset("pre-fix"))
+    assert [p.jitter for p in g.policies] == ["none", "equal", "full", "decorrelated"]
+    assert g.policies[g.baseline].jitter == "none"
+    storm = ROOT / "scenarios" / "fleet-retry-storm.toml"
+    from sim.loader import load_scenario
+
+    scenario_policy = load_scenario(storm).policy
+    for policy in g.policies:  # the storm's own policy, the jitter aside
+        assert policy.replace(name=scenario_policy.name, jitter="none") == scenario_policy
