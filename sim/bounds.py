@@ -20,7 +20,8 @@ from typing import Literal
 
 from sim.units import format_duration, parse_duration
 
-__all__ = ["OPERATORS", "RATE_KEY", "STATISTICS", "Bound", "Kind", "kind_of", "parse_bound"]
+__all__ = ["FLEET_STATISTICS", "OPERATORS", "RATE_KEY", "STATISTICS", "Bound", "Kind", "kind_of",
+           "parse_bound"]
 
 Kind = Literal["rate", "duration", "count"]
 OPERATORS = (">=", "<=", ">", "<")
@@ -39,7 +40,19 @@ STATISTICS: dict[str, tuple[Kind, str]] = {
     "dials_mean": ("count", "mean RAS dials per trial (normal-approximation 95% interval)"),
     "line_time_mean": ("duration", "mean RAS line time per trial "
                                    "(normal-approximation 95% interval)"),
+    # Fleets only ([fleet] table): a trial is a cluster of senders (sim.fleet_summary).
+    "sender_success_rate": ("rate", "fleets: share of senders that mapped the share "
+                                    "(Wilson 95% interval on the cluster-effective sample)"),
+    "work_mean": ("count", "fleets: mean map attempts + dials per trial, the work offered to "
+                           "the server (normal-approximation 95% interval)"),
+    "busy_rate": ("rate", "fleets: share of dials refused for want of a port "
+                          "(Wilson 95% interval on the cluster-effective sample)"),
+    "port_utilization": ("rate", "fleets: mean share of the RAS ports in use over a trial "
+                                 "(normal-approximation 95% interval)"),
 }
+
+#: The statistics that only a fleet scenario has.
+FLEET_STATISTICS = ("sender_success_rate", "work_mean", "busy_rate", "port_utilization")
 
 #: ``rate_53``: the share of trials that gave up with final code 53 (Wilson 95% interval).
 RATE_KEY = re.compile(r"^rate_([1-9][0-9]{0,9})$")

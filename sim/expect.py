@@ -18,6 +18,10 @@ Rules:
      (0 or infinity), and a bound on that side cannot be demonstrated.
    * ``attempts_mean``, ``dials_mean``, ``line_time_mean``: normal approximation, mean +-
      1.96 s / sqrt(n), with s from the summary's exact integer sums of squares.
+   * Fleets: ``sender_success_rate`` and ``busy_rate`` are shares over senders (dials) whose
+     trials are clusters: Wilson's interval on the Kish effective sample, never narrower
+     than if the units were independent. ``work_mean`` and ``port_utilization`` are
+     per-trial means, as above (``sim.fleet_summary``).
 
 3. A verdict is a pure function of the summary's integers, so it is as deterministic as the
    run: the same seed and trial count give the same verdict on every machine.
@@ -29,7 +33,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.bounds import RATE_KEY, Bound, Kind
+from sim.bounds import RATE_KEY, Bound, Kind, kind_of
+from sim.fleet_summary import FleetStats
 from sim.scenario import ExpectSpec
 from sim.summary import Z95, QuantileSketch, Summary, wilson_interval
 
@@ -120,7 +125,30 @@ def interval_of(statistic: str, summary: Summary) -> tuple[float | None, float, 
     if statistic == "line_time_mean":
         return (*mean_interval(summary.line_time_ns, summary.line_time_sq_ns2, n,
                                scale=_NS_PER_S), n)
+    if statistic in _FLEET:
+        return _fleet_interval(statistic, summary)
     raise ValueError(f"unknown statistic {statistic!r}")
+
+
+#: A fleet statistic's (value, low, high) from the summary's fleet block, and its sample size.
+_FLEET = {
+    "sender_success_rate": (FleetStats.sender_success, lambda f: f.senders),
+    "busy_rate": (FleetStats.busy_rate, lambda f: f.dials),
+    "work_mean": (FleetStats.work_mean, lambda f: f.trials),
+    "port_utilization": (FleetStats.utilization, lambda f: f.trials),
+}
+
+
+def _fleet_interval(statistic: str, summary: Summary) -> tuple[float | None, float, float, int]:
+    """A fleet statistic (``sim.fleet_summary``): a share judged on the cluster-effective
+    sample (trials are clusters of senders), or a per-trial mean. Without data (no dials,
+    fewer than 2 trials) the interval is open, so no bound on it can be demonstrated."""
+    compute, size = _FLEET[statistic]
+    value, low, high = compute(summary.fleet)
+    kind = kind_of(statistic)
+    top = 1.0 if kind == "rate" else math.inf
+    return value, (0.0 if low is None else low), (top if high is None else high), \
+        size(summary.fleet)
 
 
 def mean_interval(total: int, total_sq: int, n: int,

@@ -28,7 +28,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from sender.policy import JITTER_MODES
-from sim.bounds import RATE_KEY, STATISTICS, Bound, Kind, parse_bound
+from sim.bounds import FLEET_STATISTICS, RATE_KEY, STATISTICS, Bound, Kind, parse_bound
 from sim.distributions import Distribution, Duration
 from sim.fleet_spec import FleetSpec
 
@@ -370,6 +370,10 @@ class ExpectSpec(_Strict):
     attempts_mean: CountBounds | None = _expect_field("attempts_mean")
     dials_mean: CountBounds | None = _expect_field("dials_mean")
     line_time_mean: DurationBounds | None = _expect_field("line_time_mean")
+    sender_success_rate: RateBounds | None = _expect_field("sender_success_rate")
+    work_mean: CountBounds | None = _expect_field("work_mean")
+    busy_rate: RateBounds | None = _expect_field("busy_rate")
+    port_utilization: RateBounds | None = _expect_field("port_utilization")
 
     @model_validator(mode="before")
     @classmethod
@@ -526,6 +530,16 @@ class Scenario(_Strict):
         if self.fleet is not None and self.ras.predialed is not None:
             raise ValueError("ras.predialed (the manual RASDIAL workaround) applies to a lone "
                              "sender; remove it or the [fleet] table")
+        if self.fleet is None and self.expect is not None:
+            lone = [key for key in FLEET_STATISTICS if getattr(self.expect, key) is not None]
+            if lone:  # reported at the key itself, so the loader can name its line
+                raise ValidationError.from_exception_data(type(self).__name__, [
+                    InitErrorDetails(type=PydanticCustomError(
+                        "fleet_statistic",
+                        "bounds a fleet statistic, and this scenario has no [fleet] table; "
+                        "remove the bound or add the table"),
+                        loc=("expect", key), input=str(getattr(self.expect, key)))
+                    for key in lone])
         return self
 
     def public_dict(self) -> dict[str, Any]:

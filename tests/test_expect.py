@@ -123,6 +123,10 @@ lag = "1s"
     ('[search]\ndurations = ["5s", "1s"]\n', "search.durations", "line 11", "swap them"),
     ("[search]\ntrials = [0, 0]\n", "search.trials", "line 11", "listed twice"),
     ('[search]\nmax_fault = 2\n', "search.max_fault", "line 11", "unknown key"),
+    ('[expect]\nwork_mean = "<= 3"\n', "expect.work_mean", "line 11",
+     "bounds a fleet statistic, and this scenario has no [fleet] table"),
+    ('[expect]\nsuccess_rate = ">= 0.5"\nsender_success_rate = ">= 0.5"\n',
+     "expect.sender_success_rate", "line 12", "remove the bound or add the table"),
 ])
 def test_bad_tables_name_file_line_field_and_fix(tmp_path: Path, table: str, field: str,
                                                   line: str, fix: str) -> None:
@@ -160,15 +164,25 @@ def test_shipped_scenarios_state_the_q221951_claims() -> None:
     assert claims == {
         "async-modem": [("rate_53", "<= 0.005")],
         "faults-link-flap": [("success_rate", ">= 0.99")],
-        "fleet-outage-budget": [("success_rate", ">= 0.99"), ("dials_mean", "<= 150")],
-        "fleet-outage-no-budget": [("success_rate", "<= 0.05"), ("dials_mean", ">= 500")],
-        "fleet-retry-storm": [("success_rate", ">= 0.99"), ("p50_connect_time", ">= 20m")],
+        "fleet-outage-budget": [("success_rate", ">= 0.99"), ("dials_mean", "<= 150"),
+                                ("sender_success_rate", ">= 0.999"), ("work_mean", "<= 200")],
+        "fleet-outage-no-budget": [("success_rate", "<= 0.05"), ("dials_mean", ">= 500"),
+                                   ("sender_success_rate", "<= 0.9"), ("work_mean", ">= 600")],
+        "fleet-retry-storm": [("success_rate", ">= 0.99"), ("p50_connect_time", ">= 20m"),
+                              ("sender_success_rate", ">= 0.999"),
+                              ("port_utilization", "<= 60%")],
         "fleet-retry-storm-decorrelated": [("success_rate", ">= 0.99"),
                                            ("p50_connect_time", "<= 18m"),
-                                           ("dials_mean", "<= 90")],
+                                           ("dials_mean", "<= 90"),
+                                           ("sender_success_rate", ">= 0.999"),
+                                           ("work_mean", "<= 115"),
+                                           ("port_utilization", ">= 65%")],
         "fleet-retry-storm-full-jitter": [("success_rate", ">= 0.99"),
                                           ("p50_connect_time", "<= 16m"),
-                                          ("dials_mean", ">= 100")],
+                                          ("dials_mean", ">= 100"),
+                                          ("sender_success_rate", ">= 0.999"),
+                                          ("work_mean", ">= 125"),
+                                          ("port_utilization", ">= 70%")],
         "isdn": [("rate_53", "<= 0.005")],
         "q221951-patched": [("success_rate", ">= 0.99"), ("rate_53", "<= 0.001")],
         "q221951-rasdial-first": [("rate_53", "<= 0.005"), ("line_time_mean", ">= 10m")],
@@ -346,3 +360,60 @@ def test_line_time_and_dials_means_from_the_summary() -> None:
 def test_bound_holds_on_single_values() -> None:
     assert Bound(">=", 1.0, "count").holds(1.0) and not Bound(">", 1.0, "count").holds(1.0)
     assert Bound("<=", 1.0, "count").holds(1.0) and not Bound("<", 1.0, "count").holds(1.0)
+
+
+# --- fleet statistics ----------------------------------------------------------------------
+def _fleet_rows(per_trial: list[tuple[int, int, int, int, float]]) -> list[TrialResult]:
+    """Fleet rows: (senders, connected, dials, busy signals, port utilization) per trial."""
+    return [TrialResult(trial=i, seed=1, outcome="connected" if ok == n else "gave_up",
+                        code=0 if ok == n else 676, reason="connected" if ok == n else "budget",
+                        attempts=ok, dials=dials, connect_time=60.0 if ok == n else math.nan,
+                        end_time=60.0, line_time=30.0 * n, codes=(), faults=(), senders=n,
+                        senders_connected=ok, busy_signals=busy, port_utilization=util)
+            for i, (n, ok, dials, busy, util) in enumerate(per_trial)]
+
+
+FLEET = _fleet_rows([(10, 10, 14, 4, 0.5), (10, 9, 20, 10, 0.75), (10, 10, 12, 2, 0.5),
+                     (10, 8, 25, 15, 1.0)])
+
+
+@pytest.mark.parametrize(("statistic", "computed", "n"), [
+    ("sender_success_rate", lambda f: f.sender_success(), 40),
+    ("busy_rate", lambda f: f.busy_rate(), 71),
+    ("work_mean", lambda f: f.work_mean(), 4),
+    ("port_utilization", lambda f: f.utilization(), 4),
+])
+def test_fleet_statistics_are_judged_on_the_fleet_summarys_intervals(
+        statistic: str, computed: object, n: int) -> None:
+    summary = Summary.of(FLEET)
+    value, low, high = computed(summary.fleet)  # type: ignore[operator]
+    verdict = _verdict({statistic: f">= {low!r}"}, summary)
+    assert (verdict.estimate, verdict.low, verdict.high, verdict.n) == (value, low, high, n)
+    assert verdict.status == "demonstrated"
+    assert _verdict({statistic: f"> {high!r}"}, summary).status == "violated"
+
+
+def test_fleet_statistic_values() -> None:
+    summary = Summary.of(FLEET)
+    assert _verdict({"sender_success_rate": ">= 0"}, summary).estimate == 37 / 40
+    assert _verdict({"busy_rate": ">= 0"}, summary).estimate == 31 / 71
+    assert _verdict({"work_mean": ">= 0"}, summary).estimate == (37 + 71) / 4
+    assert _verdict({"port_utilization": "<= 100%"}, summary).estimate == 0.6875
+
+
+def test_a_fleet_share_interval_is_never_narrower_than_independent_senders() -> None:
+    # Four trials, one all-or-nothing: the senders of a trial fail together, so the
+    # cluster-robust interval is wider than Wilson's on 40 independent senders.
+    summary = Summary.of(_fleet_rows([(10, 10, 10, 0, 0.5)] * 3 + [(10, 0, 10, 0, 0.5)]))
+    verdict = _verdict({"sender_success_rate": ">= 0.5"}, summary)
+    low, high = wilson_interval(30, 40)
+    assert verdict.estimate == 0.75
+    assert verdict.low < low and verdict.high > high
+
+
+def test_a_fleet_statistic_without_data_is_open_and_never_demonstrated() -> None:
+    one = Summary.of(FLEET[:1])  # one trial: no interval
+    verdict = _verdict({"sender_success_rate": ">= 0.5"}, one)
+    assert (verdict.low, verdict.high, verdict.status) == (0.0, 1.0, "not demonstrated")
+    work = _verdict({"work_mean": "<= 1000"}, one)
+    assert (work.low, work.high, work.status) == (0.0, math.inf, "not demonstrated")
