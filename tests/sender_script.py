@@ -35,20 +35,40 @@ from sender.effects import (
     Succeeded,
 )
 from sender.policy import JITTER_MODES, RetryPolicy
-from sender.procedure import Procedure
+from sender.procedure import Procedure, Target
 
 __all__ = [
+    "DIAL",
+    "HANG",
+    "MAP",
+    "TARGET",
     "UNKNOWN_CODES",
     "CountingUniform",
     "ScriptedUniform",
     "Step",
     "check_trace",
+    "err",
+    "ok",
     "perform_sequence",
     "policies",
     "seconds",
 ]
 
 Script = Sequence[tuple[Effect, Result]]
+
+#: The one site of the scripted sequences, and its effects.
+TARGET = Target(entry="SITE-A", remote=r"\\SRV01\SMS_SITE", user="SMSSVC")
+DIAL = Dial("SITE-A")
+MAP = AddConnection(r"\\SRV01\SMS_SITE", "SMSSVC")
+HANG = HangUp()
+
+
+def ok(at: float) -> Succeeded:
+    return Succeeded(at=at)
+
+
+def err(code: int, at: float) -> Failed:
+    return Failed(code=code, at=at)
 
 
 def _format_steps(steps: Sequence[tuple[Effect, Result]]) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from sender_script import perform_sequence, policies, seconds
+from sender_script import DIAL, HANG, MAP, TARGET, err, ok, perform_sequence, policies, seconds
 
 from sender.budget import RetryBudget
 from sender.codes import DEFAULT_RETRYABLE
@@ -35,20 +35,7 @@ from sender.effects import (
     Succeeded,
 )
 from sender.policy import RetryPolicy, preset
-from sender.procedure import Procedure, Target, connect
-
-TARGET = Target(entry="SITE-A", remote=r"\\SRV01\SMS_SITE", user="SMSSVC")
-DIAL = Dial("SITE-A")
-MAP = AddConnection(r"\\SRV01\SMS_SITE", "SMSSVC")
-HANG = HangUp()
-
-
-def ok(at: float) -> Succeeded:
-    return Succeeded(at=at)
-
-
-def err(code: int, at: float) -> Failed:
-    return Failed(code=code, at=at)
+from sender.procedure import Procedure, connect
 
 
 def drained(max_tokens: int, ratio: float, failures: int) -> RetryBudget:

@@ -8,33 +8,25 @@ no expected value depends on floating-point draw order.
 from __future__ import annotations
 
 import pytest
-from sender_script import CountingUniform, ScriptedUniform, perform_sequence
+from sender_script import (
+    DIAL,
+    HANG,
+    MAP,
+    TARGET,
+    CountingUniform,
+    ScriptedUniform,
+    err,
+    ok,
+    perform_sequence,
+)
 
 from sender.effects import (
-    AddConnection,
     Connected,
-    Dial,
-    Failed,
     GaveUp,
-    HangUp,
     Sleep,
-    Succeeded,
 )
 from sender.policy import PRESETS, RetryPolicy, preset
-from sender.procedure import Target, connect
-
-TARGET = Target(entry="SITE-A", remote=r"\\SRV01\SMS_SITE", user="SMSSVC")
-DIAL = Dial("SITE-A")
-MAP = AddConnection(r"\\SRV01\SMS_SITE", "SMSSVC")
-HANG = HangUp()
-
-
-def ok(at: float) -> Succeeded:
-    return Succeeded(at=at)
-
-
-def err(code: int, at: float) -> Failed:
-    return Failed(code=code, at=at)
+from sender.procedure import connect
 
 
 # --- the helper itself --------------------------------------------------------------------
