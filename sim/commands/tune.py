@@ -252,7 +252,8 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
         table = Table(title=title, title_justify="left", box=None, pad_edge=False)
         columns = list(dict.fromkeys([*metrics, "success_rate", "line_time"]))
         table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("policy", no_wrap=True)
+        # The policy's name wraps, so that on a narrow console the figures are never cut.
+        table.add_column("policy", overflow="fold")
         for name in columns:
             table.add_column(name, justify="right", no_wrap=True)
         for c in report["front"][:20]:
