@@ -63,6 +63,14 @@ def test_full_jitter_cuts_makespan_but_dials_more() -> None:
     assert utilization >= measured("fleet-retry-storm")["fleet"]["port_utilization"][0] + 0.1
 
 
+def test_full_jitter_at_the_same_average_wait_cuts_both_makespan_and_work() -> None:
+    same_mean = "fleet-retry-storm-full-jitter-same-mean"
+    assert makespan(same_mean) <= 0.85 * makespan("fleet-retry-storm")
+    jittered, storm = work(same_mean), work("fleet-retry-storm")
+    assert jittered[0] <= 0.95 * storm[0]
+    assert jittered[2] < storm[1]  # the 95% intervals do not overlap
+
+
 def test_a_shared_budget_and_site_backoff_tame_the_outage() -> None:
     hammer, budget = measured("fleet-outage-no-budget"), measured("fleet-outage-budget")
     assert work("fleet-outage-budget")[0] <= 0.3 * work("fleet-outage-no-budget")[0]
@@ -77,7 +85,8 @@ HEADER_NUMBERS = re.compile(r"makespan p50 (?P<makespan>[\d.]+) s.*?"
 
 
 @pytest.mark.parametrize("name", ["fleet-retry-storm", "fleet-retry-storm-decorrelated",
-                                  "fleet-retry-storm-full-jitter", "fleet-outage-no-budget",
+                                  "fleet-retry-storm-full-jitter",
+                                  "fleet-retry-storm-full-jitter-same-mean", "fleet-outage-no-budget",
                                   "fleet-outage-budget"])
 def test_scenario_header_states_measured_numbers(name: str) -> None:
     text = (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8")
