@@ -30,6 +30,8 @@ Frame shapes (the plotting functions in ``sim.plots`` take these):
 * ``failures_frame``: one row per final failure code, columns ``FAILURE_COLUMNS``.
 * ``grid_frame``: one row per grid point: a ``policy`` column, one column per grid key,
   then ``SUMMARY_COLUMNS`` without ``label``.
+* ``sweep(...).table``: one row per policy of a grid file, the columns ``rassim sweep
+  --out`` writes (``sim.sweep.sweep_rows``); ``.summaries`` holds each policy's ``Summary``.
 * ``trace_frame``: one row per trace event, columns ``t``, ``source``, ``kind``, ``fields``.
 """
 
@@ -63,9 +65,9 @@ from sim.trial import run_trial
 from sim.units import parse_duration
 
 __all__ = [
-    "FAILURE_COLUMNS", "ROW_DTYPES", "SUMMARY_COLUMNS", "Replayed", "failures_frame",
+    "FAILURE_COLUMNS", "ROW_DTYPES", "SUMMARY_COLUMNS", "Replayed", "Swept", "failures_frame",
     "grid_frame", "load", "read_rows", "replay", "summarize", "summary_frame", "summary_of",
-    "trace_frame", "trials_frame", "with_overrides",
+    "sweep", "trace_frame", "trials_frame", "with_overrides",
 ]
 
 #: dtypes of a trials frame (rule 2), in ``ROW_FIELDS`` order.
@@ -93,7 +95,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "ci53_low", "ci53_high", "attempts_mean", "dials_mean", "connect_mean", "connect_p50",
     "connect_p90", "connect_p99", "line_time_mean", "line_time_p50", "line_time_p90",
     "senders", "sender_success_rate", "sender_ci_low", "sender_ci_high", "work_mean",
-    "busy_rate", "port_utilization",
+    "work_low", "work_high", "busy_rate", "busy_low", "busy_high", "port_utilization",
+    "port_utilization_low", "port_utilization_high",
 )
 
 #: Columns of ``failures_frame``: ``rate`` is count / all trials, with its Wilson interval;
@@ -268,10 +271,16 @@ def _fleet_columns(summary: Summary) -> dict[str, Any]:
     def value(x: float | None) -> float:
         return math.nan if x is None else x
 
-    return {"senders": fleet.largest, "sender_success_rate": value(share),
-            "sender_ci_low": value(low), "sender_ci_high": value(high),
-            "work_mean": value(fleet.work_mean()[0]), "busy_rate": value(fleet.busy_rate()[0]),
-            "port_utilization": value(fleet.utilization()[0])}
+    columns = {"senders": fleet.largest, "sender_success_rate": value(share),
+               "sender_ci_low": value(low), "sender_ci_high": value(high)}
+    for name, (estimate, low, high) in (("work", fleet.work_mean()),
+                                        ("busy", fleet.busy_rate())):
+        columns.update({f"{name}_mean" if name == "work" else f"{name}_rate": value(estimate),
+                        f"{name}_low": value(low), f"{name}_high": value(high)})
+    estimate, low, high = fleet.utilization()
+    columns.update(port_utilization=value(estimate), port_utilization_low=value(low),
+                   port_utilization_high=value(high))
+    return columns
 
 
 RunData: TypeAlias = Summary | pd.DataFrame
@@ -523,3 +532,38 @@ def grid_frame(scenario: ScenarioLike, grid: Mapping[str, Sequence[Any]], *, tri
     frame = pd.DataFrame(rows, columns=columns)
     frame.attrs["rassim"] = {**_provenance(loaded, seed), "trials_per_point": trials}
     return frame
+
+
+@dataclass(frozen=True)
+class Swept:
+    """A grid file's policies run on the same trials: what ``rassim sweep`` prints."""
+
+    table: pd.DataFrame  # one row per policy, in grid order (``sim.sweep.sweep_rows``)
+    summaries: dict[str, Summary]  # each policy's summary, by its name in the table
+    baseline: str  # the name of the policy the paired differences are taken against
+
+
+def sweep(scenario: ScenarioLike, grid: str | os.PathLike[str], *, trials: int,
+          seed: int | None = None, workers: int | None = None,
+          baseline: str | None = None) -> Swept:
+    """Run every policy of the grid file ``grid`` (``rassim sweep FILE --grid GRID``) for
+    ``trials`` trials on the same seed (common random numbers: the paired differences in
+    ``table`` are trial by trial). ``baseline`` overrides the grid's; ``workers`` processes
+    (``None``: all cores). The table has the columns ``rassim sweep --out`` writes: every
+    metric with ``_low``/``_high`` 95% bounds, the paired difference in success rate
+    (``diff``, ``diff_low``, ``diff_high``) and the policy's fields.
+    """
+    from sim.grid import load_grid
+    from sim.sweep import run_sweep, sweep_rows
+
+    loaded = load(scenario)
+    seed = _seed(loaded, seed)
+    plan = load_grid(Path(grid), loaded.policy, baseline=baseline)
+    with LocalExecutor(workers) as executor:
+        result = run_sweep(loaded.scenario, plan, seed=seed, executor=executor, trials=trials)
+    table = pd.DataFrame(sweep_rows(result))
+    table.attrs["rassim"] = {**_provenance(loaded, seed), "grid": str(grid),
+                             "trials_per_policy": trials}
+    summaries = {policy.name: tally.summary
+                 for policy, tally in zip(plan.policies, result.tallies, strict=True)}
+    return Swept(table, summaries, plan.policies[plan.baseline].name)

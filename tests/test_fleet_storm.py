@@ -86,8 +86,8 @@ HEADER_NUMBERS = re.compile(r"makespan p50 (?P<makespan>[\d.]+) s.*?"
 
 @pytest.mark.parametrize("name", ["fleet-retry-storm", "fleet-retry-storm-decorrelated",
                                   "fleet-retry-storm-full-jitter",
-                                  "fleet-retry-storm-full-jitter-same-mean", "fleet-outage-no-budget",
-                                  "fleet-outage-budget"])
+                                  "fleet-retry-storm-full-jitter-same-mean",
+                                  "fleet-outage-no-budget", "fleet-outage-budget"])
 def test_scenario_header_states_measured_numbers(name: str) -> None:
     text = (SCENARIOS / f"{name}.toml").read_text(encoding="utf-8")
     header = "\n".join(line for line in text.splitlines() if line.startswith("#"))

@@ -227,3 +227,50 @@ def test_load_accepts_paths_models_and_loaded_scenarios() -> None:
     assert frames.load(UNPATCHED, "connras-fix").policy.name == "connras-fix"
     with pytest.raises(ScenarioError, match="unknown preset"):
         frames.load(UNPATCHED, "no-such-policy")
+
+
+# --- fleets -------------------------------------------------------------------------------
+STORM = ROOT / "scenarios" / "fleet-retry-storm.toml"
+JITTER_GRID = ROOT / "tuning" / "fleet-jitter-grid.toml"
+
+
+def test_summary_frame_of_a_fleet_has_each_fleet_metric_with_its_interval() -> None:
+    summary = frames.summarize(STORM, 40, SEED, workers=1)
+    row = frames.summary_frame(summary).iloc[0]
+    fleet = summary.fleet
+    assert row["senders"] == 20
+    assert (row["sender_success_rate"], row["sender_ci_low"], row["sender_ci_high"]) == \
+        fleet.sender_success()
+    assert (row["work_mean"], row["work_low"], row["work_high"]) == fleet.work_mean()
+    assert (row["busy_rate"], row["busy_low"], row["busy_high"]) == fleet.busy_rate()
+    assert (row["port_utilization"], row["port_utilization_low"],
+            row["port_utilization_high"]) == fleet.utilization()
+    assert row["work_low"] < row["work_mean"] < row["work_high"]
+
+
+def test_a_lone_senders_fleet_columns_are_trivial() -> None:
+    row = frames.summary_frame(frames.summarize(UNPATCHED, 30, SEED, workers=1)).iloc[0]
+    assert row["senders"] == 1 and row["work_mean"] == row["attempts_mean"] + row["dials_mean"]
+
+
+def test_sweep_runs_a_grid_file_on_the_same_trials() -> None:
+    swept = frames.sweep(STORM, JITTER_GRID, trials=30, seed=SEED, workers=1)
+    table = swept.table
+    assert list(table["jitter"]) == ["none", "equal", "full", "decorrelated"]
+    (baseline,) = table.loc[table["baseline"], "policy"]
+    assert swept.baseline == baseline == "connras-fix jitter=none"
+    assert list(swept.summaries) == list(table["policy"])
+    assert (table["trials"] == 30).all()
+    for column in ("success_rate_low", "work", "work_low", "work_high", "diff", "diff_low"):
+        assert column in table.columns
+    # The baseline is the storm's own policy: its summary is the scenario's own run.
+    alone = frames.summarize(STORM, 30, SEED, workers=1)
+    assert swept.summaries[swept.baseline].to_dict() == alone.to_dict()
+    assert table.attrs["rassim"]["trials_per_policy"] == 30
+
+
+def test_sweep_rejects_a_bad_grid_with_the_loaders_error(tmp_path: Path) -> None:
+    bad = tmp_path / "grid.toml"
+    bad.write_text("[vary]\njiter = ['full']\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="vary.jiter"):
+        frames.sweep(STORM, bad, trials=5, workers=1)
