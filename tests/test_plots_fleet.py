@@ -255,3 +255,18 @@ def test_unshared_pools_draw_the_fleets_ports_against_the_fleets_capacity(
     (capacity,) = by_gid(top, "ports-capacity")
     assert set(capacity.get_ydata()) == {6}
     assert_readable(fig)
+
+
+def test_run_figure_when_no_fleet_connected_says_so_and_keeps_shares_within_100() -> None:
+    outage = ROOT / "scenarios" / "fleet-outage-no-budget.toml"
+    summary = frames.summarize(outage, 30, 221951, workers=1)
+    assert summary.successes == 0 and summary.rate(676) > 0.8
+    fig = plots.run_figure(summary, title="outage")
+    left, right = fig.axes
+    assert left.get_legend() is None  # nothing drawn to explain
+    (note,) = left.texts
+    assert note.get_text().startswith("no trial in which every sender connected")
+    assert right.get_xlim()[1] == 1.0  # a share of trials: the axis stops at 100%
+    inside = [t for t in right.texts if t.get_color() == "white"]
+    assert [t.get_text() for t in inside] == [f"{summary.rate(676):.2%}"]
+    assert_readable(fig)

@@ -49,8 +49,16 @@ def run_figure(summary: Summary, *, title: str | None = None) -> Figure:
     rate = (f"whole fleet connected in {summary.success_rate:.2%} of trials" if fleet
             else f"success rate {summary.success_rate:.2%} (the rest gave up)")
     left.axhline(summary.success_rate, color="#2e7d32", linewidth=0.8, alpha=0.6, label=rate)
+    if summary.successes == 0:  # no curve to draw: say so where it would be
+        left.text(0.5, 0.5, f"no trial in which every sender connected\n({rate})" if fleet
+                  else "no trial connected", ha="center", va="center",
+                  transform=left.transAxes, fontsize=10, color="#616161")
+        left.set_xticks([])
     # A makespan CDF stays at 0 until the fastest fleet finishes: its left middle is empty.
-    left.legend(fontsize=8, loc="center left" if fleet else "lower right")
+    if summary.successes:
+        left.legend(fontsize=8, loc="center left" if fleet else "lower right")
+    elif left.get_legend() is not None:  # connect_cdf's own: a legend of an empty curve
+        left.get_legend().remove()
 
     codes = sorted(summary.failures.items(), key=lambda kv: (-kv[1], kv[0]))
     n = summary.trials
@@ -64,9 +72,17 @@ def run_figure(summary: Summary, *, title: str | None = None) -> Figure:
                        fmt="none", ecolor="black", capsize=3, linewidth=1)
         right.set_yticks(ys, labels, fontsize=8)
         top = float(bounds[:, 1].max())
+        # A share never passes 100%: the axis stops there, and a label with no room right
+        # of its interval goes inside its bar.
+        right_end = min(1.0, top * 1.25)
         for y, rate, high in zip(ys, rates, bounds[:, 1], strict=True):
-            right.text(high + top * 0.02, y, f"{rate:.2%}", va="center", fontsize=8)
-        right.set_xlim(0, top * 1.25)
+            if high + right_end * 0.2 <= right_end:
+                right.text(high + top * 0.02, y, f"{rate:.2%}", va="center", fontsize=8)
+            else:  # inside the bar, left of the interval's whisker
+                low = float(bounds[y, 0])
+                right.text(low - right_end * 0.02, y, f"{rate:.2%}", va="center",
+                           ha="right", fontsize=8, color="white")
+        right.set_xlim(0, right_end)
     else:
         right.set_yticks([])
         right.text(0.5, 0.5, "no sender gave up" if fleet else "no trial gave up",
