@@ -44,12 +44,14 @@ class FaultBoard:
     __slots__ = ("active", "touched")
 
     def __init__(self) -> None:
-        self.active: dict[str, list[str]] = {kind: [] for kind in BOARD_KINDS}
+        #: Active labels by kind (one of ``BOARD_KINDS``); a kind is added when a fault of
+        #: it first begins, so a trial without faults builds no lists.
+        self.active: dict[str, list[str]] = {}
         self.touched: set[str] = set()
 
     def first_active(self, kind: str) -> str | None:
         """The label of an active fault of ``kind``, or None; marks it as having touched."""
-        labels = self.active[kind]
+        labels = self.active.get(kind)
         if not labels:
             return None
         self.touch(labels[0])
@@ -64,6 +66,8 @@ def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoa
                  ports: PortPool, tracer: Tracer) -> None:
     """Start one SimPy process per fault spec. Link faults act on ``line`` (every sender's
     link, in a fleet), ``ports_held`` on the shared pool."""
+    if not specs:
+        return
     labels = unique_labels(specs)
     for index, (spec, label) in enumerate(zip(specs, labels, strict=True)):
         stream = streams.get("faults", index)
@@ -136,4 +140,5 @@ def _actions(spec: FaultSpec, label: str, board: FaultBoard, line: Line,
         return (lambda: line.spike_begin(label, spec.factor)), (lambda: line.spike_end(label))
     if kind == "ports_held":
         return (lambda: ports.hold(label, spec.ports)), (lambda: None)
-    return (lambda: board.active[kind].append(label)), (lambda: board.active[kind].remove(label))
+    return ((lambda: board.active.setdefault(kind, []).append(label)),
+            (lambda: board.active[kind].remove(label)))

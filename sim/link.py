@@ -101,6 +101,9 @@ class Link:
         self._faults = faults
         self._tracer = tracer
         self.connected = False
+        #: ``connected and not self._outages``, kept up to date by every change of either:
+        #: it is read twice per message.
+        self._carrying = False
         self.up_since = -math.inf
         self._outages: list[str] = []
         self._spikes: dict[str, float] = {}
@@ -111,29 +114,36 @@ class Link:
     # --- carriage ---------------------------------------------------------------------
     @property
     def carrying(self) -> bool:
-        return self.connected and not self._outages
+        return self._carrying
+
+    def _update_carrying(self) -> None:
+        self._carrying = self.connected and not self._outages
 
     def connect(self, since: float) -> None:
         """The RAS connection is up (``since`` may be in the past for a predialed link)."""
-        was = self.carrying
+        was = self._carrying
         self.connected = True
+        self._update_carrying()
         self.up_since = since
         self._tracer.record(self.env.now, "link", "up", since=since)
-        if not was and self.carrying:
+        if not was and self._carrying:
             self._tracer.record(self.env.now, "link", "carrying")
 
     def disconnect(self) -> None:
         self._lose_carriage("hang-up")
         self.connected = False
+        self._update_carrying()
         self._tracer.record(self.env.now, "link", "down", cause="hang-up")
 
     def outage_begin(self, label: str) -> None:
         self._lose_carriage(label)
         self._outages.append(label)
+        self._update_carrying()
         self._tracer.record(self.env.now, "link", "outage", fault=label)
 
     def outage_end(self, label: str) -> None:
         self._outages.remove(label)
+        self._update_carrying()
         self._tracer.record(self.env.now, "link", "outage_over", fault=label)
 
     def spike_begin(self, label: str, factor: float) -> None:
@@ -145,38 +155,41 @@ class Link:
         self._tracer.record(self.env.now, "link", "spike_over", fault=label)
 
     def _lose_carriage(self, cause: str) -> None:
-        if self.carrying:
+        if self._carrying:
             self._epoch += 1
             self._down_causes.append(cause)
 
     # --- messages ---------------------------------------------------------------------
+    # The hot path of a trial (two messages per round trip): attributes are read once into
+    # locals and events' values are read from ``_value`` (SimPy's ``value`` property only
+    # adds a check that the event has fired, which a callback's event always has).
     def transit_time(self, nbytes: int, *, on_line: bool = True) -> float:
         """Draw the next message's one-way time (consumes one uniform). ``on_line``: the
         message takes its turn on a shared channel (a lost one never reaches the line)."""
-        now = self.env.now
         latency = self._latency.ppf(self._stream.random())
         if self._warm_extra:
-            latency *= 1.0 + self._warm_extra * math.exp(-(now - self.up_since) / self._warm_decay)
+            age = self.env._now - self.up_since
+            latency *= 1.0 + self._warm_extra * math.exp(-age / self._warm_decay)
         if self._spikes:
             for label, factor in self._spikes.items():
                 latency *= factor
                 self._faults.touch(label)
         if self._channel is not None and on_line:
-            return latency + self._channel.occupy(now, nbytes)
+            return latency + self._channel.occupy(self.env._now, nbytes)
         return latency + nbytes * self._seconds_per_byte
 
     def send(self, nbytes: int) -> simpy.Timeout:
         """A message; the event fires at its arrival time with a token for ``delivered``."""
         self.messages += 1
-        token = self._epoch if self.carrying else -1
-        if token == -1 and self._outages:
-            for label in self._outages:
-                self._faults.touch(label)
-        return self.env.timeout(self.transit_time(nbytes, on_line=token != -1), token)
+        if self._carrying:
+            return simpy.Timeout(self.env, self.transit_time(nbytes), self._epoch)
+        for label in self._outages:
+            self._faults.touch(label)
+        return simpy.Timeout(self.env, self.transit_time(nbytes, on_line=False), -1)
 
     def delivered(self, token: Any) -> bool:
         """Whether a message sent with ``token`` got through (call at its arrival)."""
-        if token == self._epoch and self.carrying:
+        if token == self._epoch and self._carrying:
             return True
         if token != -1 and token < len(self._down_causes):
             cause = self._down_causes[token]
@@ -189,26 +202,45 @@ class Link:
         """A round trip. The event fires with the far side's verdict when the response
         arrives, with ``LOST`` when either message is lost, and never if the far side stays
         silent (``serve`` returned None)."""
-        env = self.env
-        done = env.event()
+        reply = _Reply(self, response_bytes, serve, think)
+        self.send(request_bytes).callbacks.append(reply.at_far_side)
+        return reply
 
-        def answer(verdict: int) -> None:
-            def at_near_side(ev: simpy.Event) -> None:
-                done.succeed(verdict if self.delivered(ev.value) else LOST)
 
-            self.send(response_bytes).callbacks.append(at_near_side)
+class _Reply(simpy.Event):
+    """The event ``Link.request`` returns (rule 4), which also carries the round trip's
+    state and its messages' callbacks: one object per round trip instead of three closures
+    and their cells, on the path every message takes.
 
-        def at_far_side(ev: simpy.Event) -> None:
-            if not self.delivered(ev.value):
-                done.succeed(LOST)
-                return
-            verdict = serve(env.now)
-            if verdict is None:
-                return
-            if think > 0:
-                env.timeout(think).callbacks.append(lambda _: answer(verdict))
-            else:
-                answer(verdict)
+    The request's arrival calls ``at_far_side``; a verdict sends the response (after the
+    server's think time, if any) and its arrival calls ``at_near_side``, which fires this
+    event. Events are scheduled exactly as by closures: same times, same order.
+    """
 
-        self.send(request_bytes).callbacks.append(at_far_side)
-        return done
+    def __init__(self, link: Link, response_bytes: int, serve: Callable[[float], int | None],
+                 think: float) -> None:
+        super().__init__(link.env)
+        self._link = link
+        self._response_bytes = response_bytes
+        self._serve = serve
+        self._think = think
+        self._verdict = 0
+
+    def at_far_side(self, message: simpy.Event) -> None:
+        if not self._link.delivered(message._value):
+            self.succeed(LOST)
+            return
+        verdict = self._serve(self.env._now)
+        if verdict is None:
+            return
+        self._verdict = verdict
+        if self._think > 0:
+            simpy.Timeout(self.env, self._think).callbacks.append(self.answer)
+        else:
+            self.answer(message)
+
+    def answer(self, _: simpy.Event) -> None:
+        self._link.send(self._response_bytes).callbacks.append(self.at_near_side)
+
+    def at_near_side(self, message: simpy.Event) -> None:
+        self.succeed(self._verdict if self._link.delivered(message._value) else LOST)

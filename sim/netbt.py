@@ -23,6 +23,7 @@ from collections.abc import Generator
 from typing import Any, cast
 
 import simpy
+from simpy.events import PENDING
 
 from sim.distributions import Distribution
 from sim.faults import FaultBoard
@@ -93,27 +94,30 @@ class Resolver:
             return 0
         interval = spec.name_query_timeout
         give_up = start + spec.name_query_count * interval
-        answer = env.event()
+        answer = simpy.Event(env)
+        request = self._link.request
+        serve = self._serve
 
-        def on_response(event: simpy.Event) -> None:
-            if event.value != LOST and not answer.triggered:
-                answer.succeed(env.now)
+        def on_response(response: simpy.Event) -> None:
+            # ``_value``: a callback's event has fired (SimPy's ``value`` re-checks it).
+            if response._value != LOST and answer._value is PENDING:
+                answer.succeed(env._now)
 
         for query in range(spec.name_query_count):
             self._tracer.record(env.now, "netbt", "wins_query", n=query + 1)
-            self._link.request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, self._serve) \
-                .callbacks.append(on_response)
-            yield first_of(env, answer, env.timeout(start + (query + 1) * interval - env.now))
-            if answer.triggered:
+            request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, serve).callbacks.append(on_response)
+            yield first_of(env, answer, simpy.Timeout(env, start + (query + 1) * interval
+                                                      - env._now))
+            if answer._value is not PENDING:
                 break
         # Rule 3: the answer must arrive strictly before give-up; a tie goes to give-up.
-        answered_at = cast(float, answer.value) if answer.triggered else math.inf
+        answered_at = cast(float, answer._value) if answer._value is not PENDING else math.inf
         if answered_at < give_up:
             self._cached_until = answered_at + spec.cache_timeout
             self._tracer.record(env.now, "netbt", "resolved")
             return 0
         self._tracer.record(env.now, "netbt", "wins_gave_up")
         if spec.broadcast_fallback and spec.bcast_query_count:
-            yield env.timeout(spec.bcast_query_count * spec.bcast_query_timeout)
+            yield simpy.Timeout(env, spec.bcast_query_count * spec.bcast_query_timeout)
             self._tracer.record(env.now, "netbt", "broadcast_gave_up")
         return _BAD_NETPATH

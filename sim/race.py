@@ -32,9 +32,13 @@ def first_of(env: simpy.Environment, first: simpy.Event, second: simpy.Event) ->
         if either._value is PENDING:  # the later event's call changes nothing
             either.succeed()
 
-    for event in (first, second):
-        if event.callbacks is None:  # already processed
-            fire(event)
-        else:
-            event.callbacks.append(fire)
+    # Written out for both events (no loop): this runs once per message a protocol waits on.
+    if first.callbacks is None:  # already processed
+        fire(first)
+    else:
+        first.callbacks.append(fire)
+    if second.callbacks is None:
+        fire(second)
+    else:
+        second.callbacks.append(fire)
     return either

@@ -2,7 +2,7 @@
 
 Model contract (design guide section 2):
 
-1. Ports are a SimPy resource shared by every caller. A dial takes a port when it is
+1. Ports are a pool shared by every caller (``sim.ports``). A dial takes a port when it is
    answered (at the start of the dial) and holds it until hang-up; a failed dial frees it
    at once. No free port: the dial fails with ``no_port_code`` (676 or 633) after
    ``busy_after``.
@@ -56,7 +56,7 @@ class RasServer:
         self._faults = faults
         self._tracer = tracer
         self._on_connected = on_connected
-        self._port: simpy.resources.resource.Request | None = None
+        self._port: Any = None  # the pool's handle for the port this dial holds (or None)
         self._port_since = 0.0
         self._line_time = 0.0
         self.dials = 0
@@ -78,10 +78,10 @@ class RasServer:
         self.dials += 1
         # Rule 3: the same draws for dial n, whatever happens.
         draw = self._phase_draws.random
-        times = (spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
+        connect, authenticate, project = (
+            spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
         roll = self._failure_draws.random
-        rolls = (roll(), roll(), roll())
-        pick = roll()
+        connect_roll, authenticate_roll, project_roll, pick = roll(), roll(), roll(), roll()
 
         request = self.ports.take()
         if request is None:
@@ -95,12 +95,12 @@ class RasServer:
         self._port_since = env.now
         self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.in_use)
 
-        phases: tuple[tuple[str, float, PhaseFailure], ...] = (
-            ("connect", times[0], spec.connect_failure),
-            ("authenticate", times[1], spec.authenticate_failure),
-            ("project", times[2], spec.project_failure),
+        phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
+            ("connect", connect, connect_roll, spec.connect_failure),
+            ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
+            ("project", project, project_roll, spec.project_failure),
         )
-        for (name, duration, failure), fail_roll in zip(phases, rolls, strict=True):
+        for name, duration, fail_roll, failure in phases:
             self._tracer.record(env.now, "ras", "phase", phase=name)
             code = 0
             if name == "authenticate" and duration > spec.authenticate_timeout:

@@ -120,6 +120,10 @@ class QuantileSketch:
     def add(self, x: float) -> None:
         """Record one duration; raises ``ValueError`` for negative, NaN or infinite input."""
         _check_duration(x, "a sketch value")
+        self._add_checked(x)
+
+    def _add_checked(self, x: float) -> None:
+        """``add`` for a value already checked (``Summary.add`` checks each row once)."""
         if x < MIN_VALUE:
             self.zero_count += 1
         else:
@@ -224,29 +228,34 @@ class Summary:
 
     def add(self, result: TrialResult) -> None:
         """Fold one trial in; raises ``ValueError`` for an inconsistent row (rule 4)."""
-        _check_duration(result.line_time, "line_time")
-        if result.connected:
+        line_time = result.line_time
+        _check_duration(line_time, "line_time")
+        connected = result.connected
+        if connected:
             _check_duration(result.connect_time, "connect_time of a connected trial")
         # Validate before mutating, so a rejected row leaves the summary unchanged.
         self.trials += 1
         _bump(self.reasons, result.reason)
-        for code in set(result.codes):  # "seen" is per trial, not per occurrence
-            _bump(self.codes_seen, code)
-        for fault in set(result.faults):
-            _bump(self.faults_touched, fault)
-        self.attempts += result.attempts
-        self.dials += result.dials
-        self.attempts_sq += result.attempts * result.attempts
-        self.dials_sq += result.dials * result.dials
-        line_ns = _ns(result.line_time)
+        if result.codes:
+            for code in set(result.codes):  # "seen" is per trial, not per occurrence
+                _bump(self.codes_seen, code)
+        if result.faults:
+            for fault in set(result.faults):
+                _bump(self.faults_touched, fault)
+        attempts, dials = result.attempts, result.dials
+        self.attempts += attempts
+        self.dials += dials
+        self.attempts_sq += attempts * attempts
+        self.dials_sq += dials * dials
+        line_ns = _ns(line_time)
         self.line_time_ns += line_ns
         self.line_time_sq_ns2 += line_ns * line_ns
-        self.line_time.add(result.line_time)
+        self.line_time._add_checked(line_time)
         self.fleet.add(result)
-        if result.connected:
+        if connected:
             self.successes += 1
             self.connect_time_ns += _ns(result.connect_time)
-            self.connect_time.add(result.connect_time)
+            self.connect_time._add_checked(result.connect_time)
         else:
             _bump(self.failures, result.code)
             known = self.examples.get(result.code)

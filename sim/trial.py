@@ -11,6 +11,7 @@ from sender.effects import Connected, Outcome
 from sender.policy import RetryPolicy
 from sender.procedure import Target, connect
 from sim.driver import drive
+from sim.prepared import prepared
 from sim.results import TrialResult
 from sim.scenario import Scenario
 from sim.streams import TrialStreams
@@ -21,8 +22,8 @@ __all__ = ["budget_of", "run_trial", "target_of"]
 
 
 def target_of(scenario: Scenario) -> Target:
-    spec = scenario.sender
-    return Target(entry=spec.entry, remote=spec.remote, user=spec.user)
+    """What the scenario's sender connects to (one shared, frozen value per scenario)."""
+    return prepared(scenario).target
 
 
 def budget_of(policy: RetryPolicy) -> RetryBudget | None:

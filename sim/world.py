@@ -9,7 +9,8 @@ own ``Commons``; a fleet (``sim.fleet``) builds one and hands it to every sender
 ``perform`` turns one sender effect into the component process that carries it out and
 returns the result (with ``at`` = the virtual time it finished). Milestones (``start``,
 ``dial``, ``connected``, ``first_map``) are events that scheduled faults can wait for; in a
-fleet a milestone is the first time any sender reaches it.
+fleet a milestone is the first time any sender reaches it. Only the milestones a fault waits
+for get an event (``sim.prepared``): nothing else observes them.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from sender.effects import AddConnection, Dial, Effect, HangUp, Result, Sleep, S
 from sim.faults import FaultBoard, start_faults
 from sim.link import Channel, Line, Lines, Link
 from sim.netbt import NamePath, Resolver
-from sim.ports import PortPool
+from sim.ports import PortPool, port_pool
+from sim.prepared import prepared
 from sim.ras import RasServer
-from sim.scenario import MILESTONES, Scenario
+from sim.scenario import Scenario
 from sim.smb import SmbClient
 from sim.streams import TrialStreams
 from sim.trace import Tracer
@@ -57,33 +59,38 @@ class Commons:
         self.env = env
         self.scenario = scenario
         self.tracer = tracer
-        self.milestones: dict[str, simpy.Event] = {name: env.event() for name in MILESTONES}
+        facts = prepared(scenario)
+        self.milestones: dict[str, simpy.Event] = {
+            name: simpy.Event(env) for name in facts.waited_milestones}
         self.faults = FaultBoard()
         fleet = scenario.fleet
         self._share_ports = fleet is None or fleet.share_ports
         self.channel = (Channel(scenario.link.rate_bps)
                         if fleet is not None and fleet.share_link else None)
         self.pools: list[PortPool] = []
+        self._holdable = facts.holdable_ports
         self.links: list[Link] = []
 
     def pool(self) -> PortPool:
         """The port pool for the next sender: the shared one, or a server of its own."""
         if not (self._share_ports and self.pools):
-            self.pools.append(PortPool(self.env, self.scenario.ras.ports))
+            self.pools.append(port_pool(self.env, self.scenario.ras.ports,
+                                        holdable=self._holdable))
         return self.pools[-1]
 
     def start(self, streams: TrialStreams) -> None:
         """Start the faults and reach ``start``: call once every sender's world exists."""
-        line: Line = self.links[0] if len(self.links) == 1 else Lines(self.links)
-        ports: Any = self.pools[0] if len(self.pools) == 1 else _EveryPool(self.pools)
-        start_faults(self.env, self.scenario.faults, self.faults, streams, self.milestones,
-                     line, ports, self.tracer)
+        if self.scenario.faults:
+            line: Line = self.links[0] if len(self.links) == 1 else Lines(self.links)
+            ports: Any = self.pools[0] if len(self.pools) == 1 else _EveryPool(self.pools)
+            start_faults(self.env, self.scenario.faults, self.faults, streams, self.milestones,
+                         line, ports, self.tracer)
         self.reach("start")
 
     def reach(self, milestone: str) -> None:
         """Mark the first occurrence of ``milestone`` (later ones change nothing)."""
-        event = self.milestones[milestone]
-        if not event.triggered:
+        event = self.milestones.get(milestone)
+        if event is not None and not event.triggered:
             event.succeed(self.env.now)
 
 
@@ -125,16 +132,25 @@ class World:
         self.commons.reach(milestone)
 
     def perform(self, effect: Effect) -> Generator[simpy.Event, Any, Result]:
-        """Carry out one sender effect; the result's ``at`` is the time it finished."""
+        """The steps that carry out one sender effect (run them with ``yield from``); the
+        result's ``at`` is the time it finished.
+
+        A plain function that hands back the component's own generator: one generator less
+        per effect than wrapping it in another ``yield from``. The milestone is reached when
+        the driver asks for the effect, in the same step as before the first yield.
+        """
         if isinstance(effect, Sleep):
-            yield self.env.timeout(effect.seconds)
-            return Succeeded(self.env.now)
+            return self._sleep(effect.seconds)
         if isinstance(effect, AddConnection):
             self.reach("first_map")
-            return (yield from self.smb.add_connection())
+            return self.smb.add_connection()
         if isinstance(effect, Dial):
             self.reach("dial")
-            return (yield from self.ras.dial())
+            return self.ras.dial()
         if isinstance(effect, HangUp):
-            return (yield from self.ras.hangup())
+            return self.ras.hangup()
         raise TypeError(f"the world cannot perform {effect!r}")
+
+    def _sleep(self, seconds: float) -> Generator[simpy.Event, Any, Result]:
+        yield self.env.timeout(seconds)
+        return Succeeded(self.env.now)
