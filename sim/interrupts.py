@@ -31,7 +31,10 @@ def deferred_interrupts() -> Iterator[None]:
     def hold(signum: int, frame: FrameType | None) -> None:
         received.append(signum)
 
-    previous = {sig: signal.signal(sig, hold) for sig in _SIGNALS}
+    # A signal the process ignores stays ignored: a shell starts background jobs with
+    # SIGINT ignored, so that Ctrl-C at the prompt leaves them running.
+    previous = {sig: signal.signal(sig, hold) for sig in _SIGNALS
+                if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         yield
     finally:

@@ -79,3 +79,29 @@ def test_interrupted_run(tmp_path: Path, sig: int, group: bool, suffix: str,
     assert meta["complete"] is False and meta["trials"] == completed
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_an_ignored_sigint_stays_ignored_inside_deferred_blocks() -> None:
+    """A shell starts background jobs with SIGINT ignored: they must keep running."""
+    from sim.interrupts import deferred_interrupts
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_sigint_inside_a_deferred_block_is_raised_after_it() -> None:
+    from sim.interrupts import deferred_interrupts
+
+    reached_end_of_block = False
+    with pytest.raises(KeyboardInterrupt):
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            reached_end_of_block = True
+    assert reached_end_of_block
