@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from sender.policy import RetryPolicy
 from sim.executors import Executor, LocalExecutor
 from sim.interrupts import deferred_interrupts
-from sim.paired import PairCounts
+from sim.paired import PairCounts, PairedMean
 from sim.policy_metrics import Tally
 from sim.results import TrialResult
 from sim.scenario import Scenario
@@ -114,12 +114,16 @@ def run_trials(scenario: Scenario, policy: RetryPolicy, *, trials: int, seed: in
 @dataclass(frozen=True, slots=True)
 class ChunkOutcome:
     """What ``policies`` did on trials [start, stop): a tally per policy, and per policy a
-    bit mask of the trials that connected (bit k = trial start + k)."""
+    bit mask of the trials that connected (bit k = trial start + k), each trial's work
+    (map attempts + dials) and its time to connect in ns (-1: it did not connect), so that
+    quantities can be paired trial by trial too (``sim.paired`` rule 5)."""
 
     start: int
     stop: int
     tallies: tuple[Tally, ...]
     connected: tuple[int, ...]
+    work: tuple[tuple[int, ...], ...]
+    connect_ns: tuple[tuple[int, ...], ...]
 
 
 def run_chunk(scenario: Scenario, policies: tuple[RetryPolicy, ...], seed: int, start: int,
@@ -127,22 +131,45 @@ def run_chunk(scenario: Scenario, policies: tuple[RetryPolicy, ...], seed: int, 
     """Run every policy on trials [start, stop): a pure function of its arguments (rule 1)."""
     tallies = [Tally() for _ in policies]
     masks = [0] * len(policies)
+    work: list[list[int]] = [[] for _ in policies]
+    connect_ns: list[list[int]] = [[] for _ in policies]
     for trial in range(start, stop):
         bit = 1 << (trial - start)
         for k, policy in enumerate(policies):
             result = run_trial(scenario, policy, seed, trial)
             tallies[k].add(result)
+            work[k].append(result.attempts + result.dials)
             if result.connected:
                 masks[k] |= bit
-    return ChunkOutcome(start, stop, tuple(tallies), tuple(masks))
+                connect_ns[k].append(round(result.connect_time * 1_000_000_000))
+            else:
+                connect_ns[k].append(-1)
+    return ChunkOutcome(start, stop, tuple(tallies), tuple(masks),
+                        tuple(map(tuple, work)), tuple(map(tuple, connect_ns)))
+
+
+def _pair_quantities(work: list[PairedMean], connect: list[PairedMean],
+                     parts: Sequence[ChunkOutcome], baseline: int) -> None:
+    """Fold one range's per-trial work and connect times into the paired means (trials in
+    order, so the integer sums are the same for any chunking)."""
+    works = [w for part in parts for w in part.work]
+    times = [c for part in parts for c in part.connect_ns]
+    for k in range(len(works)):
+        for base, mine in zip(works[baseline], works[k], strict=True):
+            work[k].add(base, mine)
+        for base, mine in zip(times[baseline], times[k], strict=True):
+            if base >= 0 and mine >= 0:  # time to connect: both connected
+                connect[k].add(base, mine)
 
 
 @dataclass(slots=True)
 class BatchResult:
     """Trials [start, start + trials) of every policy: tallies, and pairs against a baseline.
 
-    ``pairs[k]`` counts policy k's outcomes against the baseline's on the same trials (None
-    when no baseline was given). ``trials`` < the requested count only when interrupted.
+    ``pairs[k]`` counts policy k's outcomes against the baseline's on the same trials, and
+    ``work_pairs[k]``/``connect_pairs[k]`` pair its work and its time to connect (ns) with
+    the baseline's (all None when no baseline was given). ``trials`` < the requested count
+    only when interrupted.
     """
 
     start: int
@@ -150,6 +177,8 @@ class BatchResult:
     tallies: list[Tally]
     pairs: list[PairCounts] | None
     interrupted: bool
+    work_pairs: list[PairedMean] | None = None
+    connect_pairs: list[PairedMean] | None = None
 
 
 def chunk_ranges(start: int, stop: int, workers: int, policies: int = 1) -> list[tuple[int, int]]:
@@ -193,6 +222,8 @@ def run_batch(scenario: Scenario, policies: Sequence[RetryPolicy], *, seed: int,
     jobs = [(scenario, group, seed, a, b) for a, b in ranges for group in groups]
     tallies = [Tally() for _ in policies]
     pairs = [PairCounts() for _ in policies] if baseline is not None else None
+    work_pairs = [PairedMean() for _ in policies] if baseline is not None else None
+    connect_pairs = [PairedMean() for _ in policies] if baseline is not None else None
     done = 0
     interrupted = False
     outcomes = executor.map(run_chunk, jobs)
@@ -212,6 +243,8 @@ def run_batch(scenario: Scenario, policies: Sequence[RetryPolicy], *, seed: int,
                     if pairs is not None and baseline is not None:
                         for k, mask in enumerate(masks):
                             pairs[k].add_masks(masks[baseline], mask, b - a)
+                        assert work_pairs is not None and connect_pairs is not None
+                        _pair_quantities(work_pairs, connect_pairs, parts, baseline)
                     done += b - a
                     if on_progress is not None:
                         on_progress((b - a) * len(policies))
@@ -220,7 +253,7 @@ def run_batch(scenario: Scenario, policies: Sequence[RetryPolicy], *, seed: int,
                 break
     finally:
         _close(outcomes)
-    return BatchResult(start, done, tallies, pairs, interrupted)
+    return BatchResult(start, done, tallies, pairs, interrupted, work_pairs, connect_pairs)
 
 
 def _close(iterator: Iterator[object]) -> None:

@@ -11,7 +11,10 @@ Rules:
 3. ``sweep_rows`` is the result as flat dicts, one per policy in grid order, with the same
    columns in every output (table, JSON, CSV, Parquet, plots): ``ROW_COLUMNS`` then the
    policy's fields. Metric ``m`` has columns ``m``, ``m_low``, ``m_high`` (95% interval);
-   ``diff`` is the paired difference in success rate, candidate minus baseline.
+   ``diff`` is the paired difference in success rate, candidate minus baseline;
+   ``work_diff`` the paired mean difference in work (map attempts + dials per trial) and
+   ``connect_diff`` in time to connect (s; in a fleet, the makespan), over the
+   ``connect_pairs`` trials where both connected (``sim.paired`` rule 5).
 4. Output files are written to a temporary file and renamed into place (``sim.output``
    rule 2).
 """
@@ -30,7 +33,7 @@ from sim.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precisi
 from sim.atomic import atomic_path
 from sim.executors import Executor
 from sim.grid import Grid
-from sim.paired import PairCounts
+from sim.paired import PairCounts, PairedMean
 from sim.policy_metrics import METRICS, Tally, metrics_of
 from sim.policy_text import CODE_FIELDS, POLICY_FIELDS
 from sim.runner import run_batch
@@ -44,6 +47,8 @@ ROW_COLUMNS: tuple[str, ...] = (
     "policy", "baseline", "same_as_baseline", "trials", "successes",
     *(f"{m}{suffix}" for m in METRICS for suffix in ("", "_low", "_high")),
     "half_width", "diff", "diff_low", "diff_high", "candidate_only", "baseline_only",
+    "work_diff", "work_diff_low", "work_diff_high",
+    "connect_diff", "connect_diff_low", "connect_diff_high", "connect_pairs",
 )
 
 
@@ -57,6 +62,8 @@ class SweepResult:
     tallies: list[Tally]
     pairs: list[PairCounts]
     interrupted: bool = False
+    work_pairs: list[PairedMean] = field(default_factory=list)
+    connect_pairs: list[PairedMean] = field(default_factory=list)
     requested: int | None = None
     precision: Precision | None = None
     max_trials: int | None = None
@@ -79,7 +86,9 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
     began = time.perf_counter()
     count = len(grid.policies)
     result = SweepResult(grid, seed, 0, [Tally() for _ in range(count)],
-                         [PairCounts() for _ in range(count)], requested=trials)
+                         [PairCounts() for _ in range(count)], requested=trials,
+                         work_pairs=[PairedMean() for _ in range(count)],
+                         connect_pairs=[PairedMean() for _ in range(count)])
     if precision is not None:
         result.max_trials = max_trials
         ends = list(batch_ends(max_trials, first_batch))
@@ -96,6 +105,11 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
         assert batch.pairs is not None
         for pair, theirs_pair in zip(result.pairs, batch.pairs, strict=True):
             pair.merge(theirs_pair)
+        assert batch.work_pairs is not None and batch.connect_pairs is not None
+        for mean, theirs_mean in zip(result.work_pairs, batch.work_pairs, strict=True):
+            mean.merge(theirs_mean)
+        for mean, theirs_mean in zip(result.connect_pairs, batch.connect_pairs, strict=True):
+            mean.merge(theirs_mean)
         result.trials += batch.trials
         if precision is not None and result.trials > 0:
             result.precision = precision_status(
@@ -135,11 +149,23 @@ def sweep_rows(result: SweepResult) -> list[dict[str, Any]]:
             else None
         row.update(diff=diff.estimate, diff_low=diff.low, diff_high=diff.high,
                    candidate_only=pair.candidate_only, baseline_only=pair.baseline_only)
+        for name, means, scale in (("work_diff", result.work_pairs, 1),
+                                   ("connect_diff", result.connect_pairs, 1_000_000_000)):
+            mean = means[k].difference(scale=scale, identical=same)
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = (
+                (mean.estimate, _finite(mean.low), _finite(mean.high)) if mean is not None
+                else (None, None, None))
+        row["connect_pairs"] = result.connect_pairs[k].n
         for name in POLICY_FIELDS:
             value = getattr(policy, name)
             row[name] = " ".join(str(c) for c in sorted(value)) if name in CODE_FIELDS else value
         rows.append(row)
     return rows
+
+
+def _finite(x: float) -> float | None:
+    """An interval end, or None where it is open (one pair only): JSON has no infinity."""
+    return x if x == x and abs(x) != float("inf") else None
 
 
 def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, Any]:
@@ -189,7 +215,8 @@ def _arrow_types() -> dict[str, Any]:
                                                        "redial_on")}
     types.update({c: pa.bool_() for c in ("baseline", "same_as_baseline")})
     types.update({c: pa.int64() for c in ("trials", "successes", "candidate_only",
-                                          "baseline_only", "attempts_per_dial",
+                                          "baseline_only", "connect_pairs",
+                                          "attempts_per_dial",
                                           "redial_after", "max_dials")})
     return types  # every other column is a float64 (a None is a null)
 

@@ -324,3 +324,14 @@ def test_sweep_shows_fleet_columns(tmp_path: Path, capsys: pytest.CaptureFixture
                  "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "senders ok" in out and "work" in out and "A fleet of 20 senders" in out
+    assert "Δ work [95% CI]" in out and "Δ makespan s [95% CI]" in out
+    decorrelated = next(line for line in out.splitlines()
+                        if line.startswith("connras-fix jitter=decorrelated"))
+    # Paired trial by trial: both differences come with an interval.
+    assert re.search(r"[+-][\d.]+ \[[+-][\d.]+, [+-][\d.]+\] +[+-]\d+ \[[+-]\d+, [+-]\d+\]$",
+                     decorrelated), decorrelated
+    assert main(["sweep", str(STORM), "--grid", str(grid), "--trials", "20", "--json"]) == 0
+    rows = {r["policy"]: r for r in json.loads(capsys.readouterr().out)["policies"]}
+    row = rows["connras-fix jitter=decorrelated"]
+    assert row["work_diff_low"] <= row["work_diff"] <= row["work_diff_high"]
+    assert row["connect_pairs"] <= 20

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import math
+import statistics
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from sender.policy import preset
 from sim.cli import main
 from sim.executors import LocalExecutor
 from sim.grid import Grid
+from sim.paired import Difference, PairedMean
 from sim.policy_text import POLICY_FIELDS
 from sim.runner import run_batch
 from sim.sweep import ROW_COLUMNS, run_sweep, sweep_rows
@@ -79,6 +82,54 @@ def test_pairs_are_formed_by_trial_index() -> None:
     # only helps here
     assert two["diff"] == pytest.approx(by_hand["candidate_only"] / 120)
     assert two["diff_low"] > 0
+
+
+def test_work_and_connect_time_are_paired_by_trial_index() -> None:
+    scenario = zero_world(**RANDOM_LAG)
+    copy = PRE_FIX.replace(name="pre-fix again")
+    g = grid_of(PRE_FIX, copy, TWO_MAPS)
+    rows_by_workers = []
+    for workers in (1, 2):
+        with LocalExecutor(workers) as executor:
+            result = run_sweep(scenario, g, seed=3, executor=executor, trials=120)
+        rows_by_workers.append({row["policy"]: row for row in sweep_rows(result)})
+    rows = rows_by_workers[0]
+    assert rows_by_workers[0] == rows_by_workers[1]  # integer sums: any chunking
+
+    again = rows["pre-fix again"]
+    assert (again["work_diff"], again["work_diff_low"], again["work_diff_high"]) == (0, 0, 0)
+    assert (again["connect_diff"], again["connect_diff_low"]) == (0.0, 0.0)
+
+    # By hand: the per-trial differences, their mean and normal 95% interval.
+    work, connect = [], []
+    for i in range(120):
+        b, c = run_trial(scenario, PRE_FIX, 3, i), run_trial(scenario, TWO_MAPS, 3, i)
+        work.append((c.attempts + c.dials) - (b.attempts + b.dials))
+        if b.connected and c.connected:
+            connect.append(c.connect_time - b.connect_time)
+    two = rows["two maps 1s apart"]
+    assert two["work_diff"] == pytest.approx(statistics.fmean(work))
+    half = 1.959963984540054 * statistics.stdev(work) / math.sqrt(len(work))
+    assert two["work_diff_low"] == pytest.approx(two["work_diff"] - half)
+    assert two["work_diff_high"] == pytest.approx(two["work_diff"] + half)
+    assert two["work_diff_low"] > 0  # a second map costs work where the first failed
+    assert two["connect_pairs"] == len(connect) > 0
+    assert two["connect_diff"] == pytest.approx(statistics.fmean(connect), abs=1e-9)
+
+
+def test_paired_mean_edges() -> None:
+    mean = PairedMean()
+    assert mean.difference() is None
+    mean.add(3, 5)
+    one = mean.difference()
+    assert one is not None and one.estimate == 2.0 and math.isinf(one.low)
+    mean.add(3, 5)
+    assert mean.difference() == Difference(2.0, 2.0, 2.0)  # no spread: a point
+    assert mean.difference(scale=1000) == Difference(0.002, 0.002, 0.002)
+    with pytest.raises(AssertionError, match="not reproducible"):
+        mean.difference(identical=True)
+    merged = PairedMean().merge(mean).merge(mean)
+    assert (merged.n, merged.total, merged.total_sq) == (4, 8, 16)
 
 
 def test_rows_have_the_documented_columns_and_are_json_ready() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,22 @@ def _pp(x: float) -> str:
     return f"{100 * x:+.2f}"
 
 
+def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
+    """``-15.5 [-16.0, -15.0]`` for a paired mean difference, coloured when its interval
+    excludes 0 (lower is better); ``-`` when no trial paired."""
+    value, low, high = row[name], row[f"{name}_low"], row[f"{name}_high"]
+    if value is None:
+        return "-"
+    text = fmt(value)
+    if low is not None and high is not None:
+        if high < 0:
+            text = f"[green]{text}[/green]"
+        elif low > 0:
+            text = f"[red]{text}[/red]"
+        return f"{text} [{fmt(low)}, {fmt(high)}]"
+    return f"{text} (open interval)"
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
@@ -187,13 +204,18 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
     table.add_column("policy", no_wrap=True)
     columns = (("senders ok", "all ok", "95% CI", "p50", "p95", "work", "busy", "ports")
                if fleet else ("success", "95% CI", "53", "p50", "p95", "dials", "line"))
-    for column in (*columns, "Δ points", "Δ 95% CI"):
+    # A fleet is judged on what it costs: its paired differences are in work and makespan.
+    compared = ("Δ work [95% CI]", "Δ makespan s [95% CI]") if fleet else ("Δ points", "Δ 95% CI")
+    for column in (*columns, *compared):
         table.add_column(column, justify="right", no_wrap=True)
     for row in rows:
         if row["baseline"]:
             diff, diff_ci = "baseline", ""
         elif row["same_as_baseline"]:
             diff, diff_ci = "0 (same policy)", "[0, 0]"
+        elif fleet:  # lower is better for both
+            diff = _paired(row, "work_diff", lambda x: f"{x:+.1f}")
+            diff_ci = _paired(row, "connect_diff", lambda x: f"{x:+.0f}")
         else:
             diff = _pp(row["diff"])
             diff_ci = f"[{_pp(row['diff_low'])}, {_pp(row['diff_high'])}]"
@@ -220,9 +242,11 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
                   "senders that connected. all ok: share of trials in which every sender "
                   "connected, with its interval. p50/p95: makespan (trials where all "
                   "connected). work: map attempts + dials per trial. busy: share of dials "
-                  "refused for want of a port. ports: port utilization. Δ: all ok minus "
-                  f"{report['baseline']}'s, in percentage points, paired trial by trial "
-                  "(Newcombe's paired score interval).")
+                  "refused for want of a port. ports: port utilization. Δ work, Δ makespan: "
+                  f"mean differences from {report['baseline']}, paired trial by trial "
+                  "(makespan: trials where both connected every sender); green where the "
+                  "interval shows less, red where it shows more. The paired difference in "
+                  "all ok is in --json and --out (diff).")
     else:
         out.print(f"\nΔ: success rate minus {report['baseline']}'s, in percentage points, "
                   "paired trial by trial (Newcombe's paired score interval).\n53: share of "
