@@ -23,7 +23,7 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import ValidationError
 
@@ -198,6 +198,19 @@ def _format_validation(path: Path, texts: list[tuple[Path, str]], error: Validat
     return head + "\n".join(lines)
 
 
+def _tables_with_field(key: object) -> list[str]:
+    """The scenario's tables that have a field named ``key`` (``policy``: ``sender``)."""
+    tables = []
+    for name, field in Scenario.model_fields.items():
+        model = field.annotation
+        repeated = get_origin(model) in (list, tuple)  # [[faults]]: an array of tables
+        for candidate in get_args(model) or (model,):  # X | None, tuple[X, ...]
+            if isinstance(candidate, type) and key in getattr(candidate, "model_fields", {}):
+                tables.append(f"[{name}]" if repeated else name)
+                break
+    return tables
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union-branch labels (``constant``, ``str``, ``function-before``...)."""
     noise = {"constant", "uniform", "exponential", "lognormal", "empirical", "str",
@@ -212,6 +225,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 def _explain(item: Any, loc: tuple[Any, ...]) -> str:
     kind, msg = item["type"], item["msg"]
     if kind == "extra_forbidden":
+        homes = _tables_with_field(loc[-1]) if len(loc) == 1 else []
+        if homes:  # a key written above its table header, say policy = ... before [sender]
+            where = " or ".join(f"[{table}]" for table in homes)
+            return (f"unknown key {loc[-1]!r} at the top level; it belongs in the {where} "
+                    "table: move it below that table's header")
         return f"unknown key {loc[-1]!r}; remove it or check its spelling (see `rassim schema`)"
     if kind == "missing":
         return "required but missing; add it"

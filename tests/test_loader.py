@@ -394,6 +394,18 @@ def test_unknown_key_names_the_dotted_path_and_line(tmp_path: Path, body: str, f
                        "remove it or check its spelling")
 
 
+@pytest.mark.parametrize(("body", "key", "home"), [
+    ('policy = "pre-fix"\n', "policy", "the [sender] table"),
+    ("senders = 20\n", "senders", "the [fleet] table"),
+    ("ports = 3\n", "ports", "the [ras] or [[faults]] table"),
+])
+def test_a_key_above_its_table_header_says_where_it_belongs(tmp_path: Path, body: str,
+                                                             key: str, home: str) -> None:
+    path = on_unpatched(tmp_path, body)
+    assert_one_problem(load_error(path), str(path), f"line 2: {key}: unknown key '{key}' at "
+                       f"the top level; it belongs in {home}: move it below that table's header")
+
+
 def test_misspelt_fault_kind_key_reports_both_problems(tmp_path: Path) -> None:
     path = on_unpatched(tmp_path, """
         [[faults]]
