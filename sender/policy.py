@@ -43,6 +43,7 @@ from sender.codes import DEFAULT_RETRYABLE, LINK_SUSPECT
 __all__ = [
     "JITTER_MODES",
     "PRESETS",
+    "PRESET_SUMMARIES",
     "Backoff",
     "PolicyError",
     "RetryPolicy",
@@ -251,6 +252,18 @@ PRESETS: dict[str, RetryPolicy] = {
                     backoff_base=2.0, max_wait=30.0, jitter="full", max_dials=2,
                     redial_wait=30.0, deadline=300.0),
     )
+}
+
+#: One line per preset, for ``rassim presets`` (the sources are in the comments above).
+PRESET_SUMMARIES: dict[str, str] = {
+    "pre-fix": "the connection component before SP1: one map per dial, no retry",
+    "connras-fix": "our reading of SP1's retry mechanism: 4 maps on one link, 5 s apart "
+                   "(Microsoft never published its values)",
+    "sms2-defaults": "the SMS 2.0 sender's defaults: 2 retries, 1 minute apart, each "
+                     "redialing",
+    "sms2-site-backoff": "sms2-defaults, then the site is left alone for an hour after a "
+                         "failed connection, for up to 7 days",
+    "aws-full-jitter": "capped exponential backoff with full jitter, 2 dials, 300 s deadline",
 }
 
 

@@ -522,9 +522,22 @@ def test_schema_prints_valid_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_presets_lists_every_preset(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "presets")
     assert code == 0
-    names = [line.split(":", 1)[0] for line in out.splitlines()]
+    names = [line.split(":", 1)[0] for line in out.splitlines() if not line.startswith(" ")]
     assert set(PRESET_NAMES) <= set(names)
-    assert "attempts_per_dial=4" in out  # connras-fix shows its fields
+    lines = out.splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("connras-fix:"))) + 1]
+    # connras-fix's fields, as a scenario table writes them, and they load back as it.
+    assert table.strip() == ('{ attempts_per_dial = 4, initial_wait = "5s", '
+                             'backoff_base = 1.0, max_wait = "5s" }')
+    from sender.policy import PRESETS
+    from sim.policy_text import check_round_trip
+
+    check_round_trip(PRESETS["connras-fix"], table.strip())
+    assert "(every field at its default)" in out  # pre-fix is RetryPolicy()
+    assert 'defaults: attempts_per_dial = 1, settle = "0s"' in out
+    from sender.policy import PRESET_SUMMARIES
+
+    assert set(PRESET_SUMMARIES) == set(PRESETS)  # every preset says what it is
 
 
 # --- real processes -----------------------------------------------------------------------

@@ -37,12 +37,24 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
-    from sender.policy import PRESETS
+    from sender.policy import PRESET_SUMMARIES, PRESETS, RetryPolicy
+    from sim.policy_text import POLICY_FIELDS, policy_toml, toml_value
 
+    # Each preset: what it is, then its fields that differ from a RetryPolicy's defaults,
+    # written as a scenario's policy table would write them.
     for name, policy in PRESETS.items():
-        fields = {k: v for k, v in policy.describe().items()
-                  if k not in ("name", "retry_on", "redial_on")}
-        print(f"{name}: " + ", ".join(f"{k}={v}" for k, v in fields.items()))
+        table = policy_toml(policy)
+        print(f"{name}: {PRESET_SUMMARIES[name]}")
+        print(f"    {table if table != '{}' else '(every field at its default)'}")
+    defaults = RetryPolicy()
+    shown = ", ".join(f"{field} = {toml_value(field, getattr(defaults, field))}"
+                      for field in POLICY_FIELDS
+                      if getattr(defaults, field) is not None and field not in
+                      ("retry_on", "redial_on"))
+    print(f"\ndefaults: {shown}; retry_on: the codes `rassim explain` marks transient; "
+          "redial_on: the link-suspect codes; deadline, redial_after and budget_tokens: none")
+    print('\nin a scenario: [sender] policy = "connras-fix", or a table that starts from a '
+          'preset: policy = { preset = "connras-fix", max_dials = 3, redial_wait = "1m" }')
     return EXIT_OK
 
 
