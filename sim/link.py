@@ -160,22 +160,19 @@ class Link:
             self._down_causes.append(cause)
 
     # --- messages ---------------------------------------------------------------------
-    # The hot path of a trial (two messages per round trip): attributes are read once into
-    # locals and events' values are read from ``_value`` (SimPy's ``value`` property only
-    # adds a check that the event has fired, which a callback's event always has).
     def transit_time(self, nbytes: int, *, on_line: bool = True) -> float:
         """Draw the next message's one-way time (consumes one uniform). ``on_line``: the
         message takes its turn on a shared channel (a lost one never reaches the line)."""
         latency = self._latency.ppf(self._stream.random())
         if self._warm_extra:
-            age = self.env._now - self.up_since
+            age = self.env.now - self.up_since
             latency *= 1.0 + self._warm_extra * math.exp(-age / self._warm_decay)
         if self._spikes:
             for label, factor in self._spikes.items():
                 latency *= factor
                 self._faults.touch(label)
         if self._channel is not None and on_line:
-            return latency + self._channel.occupy(self.env._now, nbytes)
+            return latency + self._channel.occupy(self.env.now, nbytes)
         return latency + nbytes * self._seconds_per_byte
 
     def send(self, nbytes: int) -> simpy.Timeout:
@@ -227,10 +224,10 @@ class _Reply(simpy.Event):
         self._verdict = 0
 
     def at_far_side(self, message: simpy.Event) -> None:
-        if not self._link.delivered(message._value):
+        if not self._link.delivered(message.value):
             self.succeed(LOST)
             return
-        verdict = self._serve(self.env._now)
+        verdict = self._serve(self.env.now)
         if verdict is None:
             return
         self._verdict = verdict
@@ -243,4 +240,4 @@ class _Reply(simpy.Event):
         self._link.send(self._response_bytes).callbacks.append(self.at_near_side)
 
     def at_near_side(self, message: simpy.Event) -> None:
-        self.succeed(self._verdict if self._link.delivered(message._value) else LOST)
+        self.succeed(self._verdict if self._link.delivered(message.value) else LOST)

@@ -23,7 +23,6 @@ from collections.abc import Generator
 from typing import Any, cast
 
 import simpy
-from simpy.events import PENDING
 
 from sim.distributions import Distribution
 from sim.faults import FaultBoard
@@ -99,19 +98,18 @@ class Resolver:
         serve = self._serve
 
         def on_response(response: simpy.Event) -> None:
-            # ``_value``: a callback's event has fired (SimPy's ``value`` re-checks it).
-            if response._value != LOST and answer._value is PENDING:
-                answer.succeed(env._now)
+            if response.value != LOST and not answer.triggered:
+                answer.succeed(env.now)
 
         for query in range(spec.name_query_count):
             self._tracer.record(env.now, "netbt", "wins_query", n=query + 1)
             request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, serve).callbacks.append(on_response)
             yield first_of(env, answer, simpy.Timeout(env, start + (query + 1) * interval
-                                                      - env._now))
-            if answer._value is not PENDING:
+                                                      - env.now))
+            if answer.triggered:
                 break
         # Rule 3: the answer must arrive strictly before give-up; a tie goes to give-up.
-        answered_at = cast(float, answer._value) if answer._value is not PENDING else math.inf
+        answered_at = cast(float, answer.value) if answer.triggered else math.inf
         if answered_at < give_up:
             self._cached_until = answered_at + spec.cache_timeout
             self._tracer.record(env.now, "netbt", "resolved")

@@ -19,7 +19,6 @@ Contract (what keeps every result bit for bit the same as with ``|``):
 from __future__ import annotations
 
 import simpy
-from simpy.events import PENDING
 
 __all__ = ["first_of"]
 
@@ -29,7 +28,7 @@ def first_of(env: simpy.Environment, first: simpy.Event, second: simpy.Event) ->
     either = simpy.Event(env)
 
     def fire(_: simpy.Event) -> None:
-        if either._value is PENDING:  # the later event's call changes nothing
+        if not either.triggered:  # the later event's call changes nothing
             either.succeed()
 
     # Written out for both events (no loop): this runs once per message a protocol waits on.
