@@ -12,9 +12,9 @@ Rules (design guide section 3):
    numpy.random.PCG64(SeedSequence(S, spawn_key=(i, k, ...)))).random()``, bit for bit, but
    computed in plain Python (``sim.pcg``): a trial uses four or five streams and about
    twenty uniforms, and building numpy's three objects per stream cost ~13 us (a fifth of
-   a trial), where the same arithmetic on Python ints costs ~3 us per stream and ~0.4 us per
-   uniform, with no batch to draw ahead. ``UniformStream`` still wraps any numpy-like
-   generator, in batches: a numpy scalar draw per event would dominate the event loop.
+   a trial), where the same arithmetic on Python ints costs ~3 us per stream and ~0.3 us per
+   uniform, with no batch to draw ahead (a numpy scalar draw per event, the reason the design
+   guide asks for batches, costs more than that).
 4. The plain named streams (no index) of consecutive trials are seeded a block of
    ``_BLOCK`` trials at a time (``sim.pcg``, "many trials at once"), which leaves ~1 us of
    work per stream. Blocks are only a cache: a stream's uniforms are the same whichever
@@ -24,7 +24,7 @@ Rules (design guide section 3):
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Protocol
 
 from sim.pcg import (
     MASK64,
@@ -54,41 +54,22 @@ STREAM_IDS: dict[str, int] = {
     "fleet": 7,
 }
 
-_BATCH = 32
 _MASK53 = (1 << 53) - 1
 
 
-class UniformStream:
-    """Uniforms in [0, 1) from a numpy-like generator, drawn ``_BATCH`` at a time.
+class UniformStream(Protocol):
+    """What a component draws from: uniforms in [0, 1), one per call. Also the sender's rng."""
 
-    Also usable as the sender's rng (``random()``).
-    """
-
-    __slots__ = ("_generator", "_buffer", "_next")
-
-    def __init__(self, generator: Any) -> None:
-        self._generator = generator
-        self._buffer: list[float] = []
-        self._next = 0
-
-    def random(self) -> float:
-        if self._next == len(self._buffer):
-            self._buffer = self._generator.random(_BATCH).tolist()
-            self._next = 0
-        value = self._buffer[self._next]
-        self._next += 1
-        return value
+    def random(self) -> float: ...
 
 
-class PcgStream(UniformStream):
+class PcgStream:
     """One named stream of a trial: numpy's PCG64 uniforms, one at a time (rule 3, ``sim.pcg``
     rule 4). Starts from ``(state, increment)`` as ``sim.pcg.pcg_seed`` gives them."""
 
     __slots__ = ("_state", "_increment")
 
     def __init__(self, state: int, increment: int) -> None:
-        # No numpy generator and no batch behind this stream: ``random`` is overridden, so
-        # the base class's slots stay unset (a trial creates four or five of these).
         self._state = state
         self._increment = increment
 

@@ -106,7 +106,7 @@ def test_shared_channel_serialises_messages_first_come_first_served() -> None:
     env = simpy.Environment()
     spec = LinkSpec.model_validate({"latency": "0.5s", "rate_bps": 800})
     channel = Channel(800)
-    links = [Link(env, spec, UniformStream(_never()), FaultBoard(), NULL_TRACER, channel)
+    links = [Link(env, spec, _never(), FaultBoard(), NULL_TRACER, channel)
              for _ in range(2)]
     for link in links:
         link.connect(since=0.0)
@@ -121,7 +121,7 @@ def test_shared_channel_serialises_messages_first_come_first_served() -> None:
 def test_private_links_do_not_queue() -> None:
     env = simpy.Environment()
     spec = LinkSpec.model_validate({"latency": "0.5s", "rate_bps": 800})
-    link = Link(env, spec, UniformStream(_never()), FaultBoard(), NULL_TRACER)
+    link = Link(env, spec, _never(), FaultBoard(), NULL_TRACER)
     link.connect(since=0.0)
     arrivals: list[float] = []
     for _ in range(2):
@@ -130,14 +130,12 @@ def test_private_links_do_not_queue() -> None:
     assert arrivals == [1.5, 1.5]
 
 
-def _never() -> object:
-    """A generator stand-in for constant distributions, which never draw."""
-    class Gen:
-        def random(self, n: int) -> object:
-            import numpy as np
-
-            return np.full(n, 0.5)
-    return Gen()
+def _never() -> UniformStream:
+    """A stream stand-in for constant distributions, which never draw."""
+    class Halves:
+        def random(self) -> float:
+            return 0.5
+    return Halves()
 
 
 # --- the retry budget ---------------------------------------------------------------------
