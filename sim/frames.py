@@ -266,21 +266,17 @@ def _summary_row(summary: Summary) -> dict[str, Any]:
 
 def _fleet_columns(summary: Summary) -> dict[str, Any]:
     fleet = summary.fleet
-    share, low, high = fleet.sender_success()
 
-    def value(x: float | None) -> float:
-        return math.nan if x is None else x
+    def values(*names: str, of: tuple[float | None, ...]) -> dict[str, float]:
+        return {name: math.nan if x is None else x for name, x in zip(names, of, strict=True)}
 
-    columns = {"senders": fleet.largest, "sender_success_rate": value(share),
-               "sender_ci_low": value(low), "sender_ci_high": value(high)}
-    for name, (estimate, low, high) in (("work", fleet.work_mean()),
-                                        ("busy", fleet.busy_rate())):
-        columns.update({f"{name}_mean" if name == "work" else f"{name}_rate": value(estimate),
-                        f"{name}_low": value(low), f"{name}_high": value(high)})
-    estimate, low, high = fleet.utilization()
-    columns.update(port_utilization=value(estimate), port_utilization_low=value(low),
-                   port_utilization_high=value(high))
-    return columns
+    return {"senders": fleet.largest,
+            **values("sender_success_rate", "sender_ci_low", "sender_ci_high",
+                     of=fleet.sender_success()),
+            **values("work_mean", "work_low", "work_high", of=fleet.work_mean()),
+            **values("busy_rate", "busy_low", "busy_high", of=fleet.busy_rate()),
+            **values("port_utilization", "port_utilization_low", "port_utilization_high",
+                     of=fleet.utilization())}
 
 
 RunData: TypeAlias = Summary | pd.DataFrame
@@ -550,8 +546,9 @@ def sweep(scenario: ScenarioLike, grid: str | os.PathLike[str], *, trials: int,
     ``trials`` trials on the same seed (common random numbers: the paired differences in
     ``table`` are trial by trial). ``baseline`` overrides the grid's; ``workers`` processes
     (``None``: all cores). The table has the columns ``rassim sweep --out`` writes: every
-    metric with ``_low``/``_high`` 95% bounds, the paired difference in success rate
-    (``diff``, ``diff_low``, ``diff_high``) and the policy's fields.
+    metric with ``_low``/``_high`` 95% bounds, the paired differences from the baseline in
+    success rate (``diff``), work (``work_diff``) and time to connect (``connect_diff``),
+    each with ``_low``/``_high``, and the policy's fields.
     """
     from sim.grid import load_grid
     from sim.sweep import run_sweep, sweep_rows

@@ -127,16 +127,12 @@ def _plot(path: Path, summary: Any, title: str) -> None:
     save(run_figure(summary, title=title), path, option="--plot")
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
+def _pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
 
 
 def _num(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
-
-
-def _pct_or_dash(x: float | None) -> str:
-    return "-" if x is None else _pct(x)
 
 
 def _secs(x: float | None) -> str:
@@ -188,10 +184,10 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
                      f"{report['dials_mean']:.2f} dials = {work[0]:.2f} "
                      f"(95% CI {_num(work[1])}-{_num(work[2])})")
         screen.print(f"busy signals: {_pct(busy[0])} of dials (95% CI "
-                     f"{_pct_or_dash(busy[1])}-{_pct_or_dash(busy[2])}), "
+                     f"{_pct(busy[1])}-{_pct(busy[2])}), "
                      f"{fleet['busy_signals_mean']:.2f} per trial")
-        screen.print(f"port utilization {_pct(util[0])} (95% CI {_pct_or_dash(util[1])}-"
-                     f"{_pct_or_dash(util[2])}) · RAS line time "
+        screen.print(f"port utilization {_pct(util[0])} (95% CI {_pct(util[1])}-"
+                     f"{_pct(util[2])}) · RAS line time "
                      f"{_secs(report['line_time_mean'])} per trial, all senders")
     else:
         screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
