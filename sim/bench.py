@@ -13,13 +13,21 @@ Rules:
    and its end are two of them). Both totals are counted with the same subclass, so the
    report can show they are equal, and per-event times compare like with like.
 3. **Figures from one run, least disturbed round.** Every timing is repeated ``rounds``
-   times, the kinds interleaved (harness on 1 worker, bare loop, harness on 2 workers) so
+   times, the kinds interleaved (harness on 1 worker, bare loop, harness on 2 workers,
+   rule 6's fixed work) so
    load from other processes hits all of them alike, and the fastest round of each kind is
    kept. Ratios are only ever formed from figures of the same run.
 4. **Nothing here changes results**: the 1- and 2-worker runs must give the same summary
    (``sim.runner`` rule 1); the report says whether they did.
 5. Peak memory is measured in a fresh process (``sim.bench_memory``), so nothing this
    process allocated for the timings counts against it.
+6. **Where the ratio comes from.** A fourth timed kind, "fixed", does the per-trial work that
+   processes no event: every trial is set up exactly as the harness sets it up (the
+   environment, the trial's streams, the world, the sender procedure and its process) and
+   stopped at ``Environment.run`` by swapping in ``SetUpOnlyEnvironment`` (rule 1's swap),
+   then every trial's row is folded into a summary. What the harness spends beyond that is
+   the cost of its events, and the report gives that per event against the bare loop: the
+   ratio the harness would have even if setting up a trial and summarising it were free.
 
 Targets (issue 7): harness/bare per event at most 2.0; 2 workers at least 1.8x of 1; peak
 RSS for 10^6 summary-only trials under 300 MB and flat in the trial count.
@@ -44,11 +52,13 @@ from sender.policy import RetryPolicy
 from sim.bench_memory import MemoryReport, measure_memory
 from sim.executors import LocalExecutor
 from sim.runner import CHUNK, run_trials
+from sim.results import TrialResult
 from sim.scenario import Scenario
+from sim.summary import Summary
 from sim.trial import run_trial
 
 __all__ = ["CANONICAL", "TARGETS", "BenchConfig", "BenchReport", "CountingEnvironment",
-           "bare_trials", "count_events", "run_bench"]
+           "SetUpOnlyEnvironment", "bare_trials", "count_events", "fixed_work", "run_bench"]
 
 #: The canonical scenario the issue names, when rassim runs from a checkout.
 CANONICAL = Path(__file__).resolve().parents[1] / "scenarios" / "q221951-unpatched.toml"
@@ -93,29 +103,69 @@ class CountingEnvironment(simpy.Environment):
         self.events += 1
 
 
+class _SetUp(Exception):
+    """Raised by ``SetUpOnlyEnvironment.run``: the trial is set up, nothing more to do."""
+
+
+class SetUpOnlyEnvironment(simpy.Environment):
+    """A ``simpy.Environment`` that stops a trial where it would start processing events
+    (rule 6): everything the harness does before ``run`` is done, no event is processed."""
+
+    def run(self, until: Any = None) -> Any:
+        raise _SetUp
+
+
+@contextmanager
+def _swapped(environment: type[simpy.Environment]) -> Iterator[None]:
+    """While on, every ``simpy.Environment()`` the harness makes is an ``environment``."""
+    original = simpy.Environment
+    setattr(simpy, "Environment", environment)  # noqa: B010 - mypy: a type
+    try:
+        yield
+    finally:
+        setattr(simpy, "Environment", original)  # noqa: B010
+
+
 @contextmanager
 def _counting() -> Iterator[list[CountingEnvironment]]:
     """While on, every ``simpy.Environment()`` the harness makes is a counting one."""
-    original = simpy.Environment
     CountingEnvironment.created = []
-    setattr(simpy, "Environment", CountingEnvironment)  # noqa: B010 - mypy: a type
     try:
-        yield CountingEnvironment.created
+        with _swapped(CountingEnvironment):
+            yield CountingEnvironment.created
     finally:
-        setattr(simpy, "Environment", original)  # noqa: B010
         CountingEnvironment.created = []
 
 
-def count_events(scenario: Scenario, policy: RetryPolicy, seed: int, trials: int) -> list[int]:
-    """The events each of trials 0..trials-1 processes (rule 1), in trial order."""
+def count_events(scenario: Scenario, policy: RetryPolicy, seed: int, trials: int,
+                 rows: list[TrialResult] | None = None) -> list[int]:
+    """The events each of trials 0..trials-1 processes (rule 1), in trial order; appends
+    each trial's row to ``rows`` when given."""
     counts = []
     with _counting() as created:
         for trial in range(trials):
             before = len(created)
-            run_trial(scenario, policy, seed, trial)
+            row = run_trial(scenario, policy, seed, trial)
             counts.append(sum(env.events for env in created[before:]))
             del created[:]
+            if rows is not None:
+                rows.append(row)
     return counts
+
+
+def fixed_work(scenario: Scenario, policy: RetryPolicy, seed: int,
+               rows: list[TrialResult]) -> Summary:
+    """The work of rule 6 for trials 0..len(rows)-1: set each up, process no event, fold
+    its row (``rows[i]``, from ``count_events``) into a summary; returns the summary."""
+    with _swapped(SetUpOnlyEnvironment):
+        for trial in range(len(rows)):
+            try:
+                run_trial(scenario, policy, seed, trial)
+            except _SetUp:
+                pass
+            else:  # pragma: no cover - a trial that never runs its environment is a bug
+                raise AssertionError(f"trial {trial} finished without running its events")
+    return Summary.of(rows)
 
 
 def _ticks(env: simpy.Environment, count: int) -> Generator[simpy.Event, Any, None]:
@@ -163,6 +213,7 @@ class BenchReport:
     harness_seconds: float  # fastest round, 1 worker, in-process
     bare_seconds: float
     two_worker_seconds: float
+    fixed_seconds: float  # rule 6: set-up and summary, no event processed
     same_summary: bool  # 1 and 2 workers gave equal summaries (rule 4)
     memory: MemoryReport | None
     machine: dict[str, Any] = field(default_factory=dict)
@@ -183,6 +234,21 @@ class BenchReport:
     def ratio(self) -> float:
         """Harness time per event over bare SimPy time per event (same events, rule 2)."""
         return self.us_per_event / self.bare_us_per_event
+
+    @property
+    def fixed_us_per_trial(self) -> float:
+        """Setting up a trial and folding its row into the summary (rule 6)."""
+        return 1e6 * self.fixed_seconds / self.trials
+
+    @property
+    def events_us_per_event(self) -> float:
+        """The harness's time beyond the fixed work, per event (rule 6)."""
+        return 1e6 * (self.harness_seconds - self.fixed_seconds) / self.harness_events
+
+    @property
+    def events_ratio(self) -> float:
+        """``ratio`` if the fixed work were free: the events' own cost against bare SimPy."""
+        return self.events_us_per_event / self.bare_us_per_event
 
     @property
     def two_worker_trials_per_s(self) -> float:
@@ -220,8 +286,9 @@ class BenchReport:
         body = {name: getattr(self, name) for name in (
             "scenario", "file", "seed", "policy", "trials", "rounds", "events_per_trial",
             "harness_events", "bare_events", "harness_seconds", "bare_seconds",
-            "two_worker_seconds", "same_summary", "trials_per_s", "us_per_event",
-            "bare_us_per_event", "ratio", "two_worker_trials_per_s", "scaling")}
+            "two_worker_seconds", "fixed_seconds", "same_summary", "trials_per_s",
+            "us_per_event", "bare_us_per_event", "ratio", "fixed_us_per_trial",
+            "events_us_per_event", "events_ratio", "two_worker_trials_per_s", "scaling")}
         body["memory"] = None if self.memory is None else asdict(self.memory)
         body["targets"] = {key: {"measured": measured, "target": target, "verdict": verdict}
                            for key, measured, target, verdict in self.targets()}
@@ -274,10 +341,12 @@ def run_bench(config: BenchConfig, progress: Any = None) -> BenchReport:
     seed = scenario.seed if config.seed is None else config.seed
     trials = config.trials
     say(f"counting events in {trials:,} trials")
-    counts = count_events(scenario, policy, seed, trials)
+    rows: list[TrialResult] = []
+    counts = count_events(scenario, policy, seed, trials, rows)
     with _counting():
         bare_events = bare_trials(counts, CountingEnvironment)
-    best = {"harness": float("inf"), "bare": float("inf"), "two": float("inf")}
+    best = {"harness": float("inf"), "bare": float("inf"), "two": float("inf"),
+            "fixed": float("inf")}
     summaries: dict[str, str] = {}
     with LocalExecutor(1) as one, LocalExecutor(_SCALING_WORKERS) as two:
         # Start the worker processes (and their imports) before any timing: two chunks, so
@@ -288,6 +357,8 @@ def run_bench(config: BenchConfig, progress: Any = None) -> BenchReport:
             for kind in best:
                 if kind == "bare":
                     seconds = _timed(lambda: bare_trials(counts))
+                elif kind == "fixed":
+                    seconds = _timed(lambda: fixed_work(scenario, policy, seed, rows))
                 else:
                     result = run_trials(scenario, policy, trials=trials, seed=seed,
                                         executor=one if kind == "harness" else two)
@@ -304,7 +375,7 @@ def run_bench(config: BenchConfig, progress: Any = None) -> BenchReport:
         trials=trials, rounds=config.rounds, events_per_trial=sum(counts) / trials,
         harness_events=sum(counts), bare_events=bare_events,
         harness_seconds=best["harness"], bare_seconds=best["bare"],
-        two_worker_seconds=best["two"],
+        two_worker_seconds=best["two"], fixed_seconds=best["fixed"],
         same_summary=summaries["harness"] == summaries["two"], memory=memory,
         machine=machine(),
     )

@@ -41,15 +41,22 @@ class _EveryPool:
     def __init__(self, pools: list[PortPool]) -> None:
         self._pools = pools
 
-    def hold(self, label: str, count: int) -> Any:
-        handles = [pool.hold(label, count) for pool in self._pools]
+    def hold(self, label: str, count: int) -> _HeldOnEvery:
+        return _HeldOnEvery([pool.hold(label, count) for pool in self._pools])
 
-        class _All:
-            def release(self) -> None:
-                for handle in handles:
-                    handle.release()
 
-        return _All()
+class _HeldOnEvery:
+    """The ports one ``ports_held`` fault holds on every sender's server; released together.
+
+    A module-level class, not one made per call: mypyc (``benchmarks/compiled_probe.py``)
+    compiles no nested classes."""
+
+    def __init__(self, handles: list[Any]) -> None:
+        self._handles = handles
+
+    def release(self) -> None:
+        for handle in self._handles:
+            handle.release()
 
 
 class Commons:

@@ -13,12 +13,17 @@ from sim.bench import (
     TARGETS,
     BenchConfig,
     CountingEnvironment,
+    SetUpOnlyEnvironment,
     bare_trials,
     count_events,
+    fixed_work,
     run_bench,
 )
 from sim.cli import main
+from sim.executors import LocalExecutor
 from sim.loader import load_scenario
+from sim.results import TrialResult
+from sim.runner import run_trials
 
 
 def test_counting_leaves_the_harness_unpatched() -> None:
@@ -34,13 +39,55 @@ def test_the_bare_loop_processes_exactly_the_events_asked_for() -> None:
     assert bare_trials(counts) == 0  # a plain environment counts nothing
 
 
+def test_a_set_up_only_environment_stops_before_the_first_event() -> None:
+    env = SetUpOnlyEnvironment()
+    began: list[float] = []
+
+    def process() -> object:
+        began.append(env.now)
+        yield env.timeout(1)
+
+    env.process(process())
+    with pytest.raises(Exception) as stopped:
+        env.run()
+    assert type(stopped.value).__name__ == "_SetUp"
+    assert began == [] and env.now == 0  # not even the process's start was processed
+
+
+@pytest.mark.parametrize("name", ["q221951-unpatched.toml", "fleet-retry-storm.toml"])
+def test_fixed_work_sets_up_every_trial_and_summarises_the_harness_rows(
+        name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded = load_scenario(CANONICAL.parent / name)
+    scenario, policy = loaded.scenario, loaded.policy
+    rows: list[TrialResult] = []
+    counts = count_events(scenario, policy, 7, 30, rows)
+    assert len(rows) == len(counts) == 30
+    assert [row.trial for row in rows] == list(range(30))
+    stopped_with: list[float] = []
+    stop = SetUpOnlyEnvironment.run
+
+    def counted_stop(self: SetUpOnlyEnvironment, until: object = None) -> object:
+        # Each trial is stopped set up: its processes' starts are scheduled at t = 0.
+        stopped_with.append(self.peek())
+        return stop(self, until)
+
+    monkeypatch.setattr(SetUpOnlyEnvironment, "run", counted_stop)
+    summary = fixed_work(scenario, policy, 7, rows)
+    assert stopped_with == [0.0] * 30  # every trial, set up
+    assert simpy.Environment is not SetUpOnlyEnvironment  # the swap is undone
+    with LocalExecutor(1) as one:
+        harness = run_trials(scenario, policy, trials=30, seed=7, executor=one)
+    assert summary.to_dict() == harness.summary.to_dict()
+
+
 def test_report_structure_with_tiny_counts() -> None:
     report = run_bench(BenchConfig(file=CANONICAL, trials=1000, rounds=1, memory_trials=1000))
     assert report.harness_events > 0
     assert report.harness_events == report.bare_events  # like for like (sim.bench rule 2)
     assert report.events_per_trial == report.harness_events / 1000
     assert report.same_summary  # 1 and 2 workers agree (sim.bench rule 4)
-    for seconds in (report.harness_seconds, report.bare_seconds, report.two_worker_seconds):
+    for seconds in (report.harness_seconds, report.bare_seconds, report.two_worker_seconds,
+                    report.fixed_seconds):
         assert seconds > 0
     memory = report.memory
     assert memory is not None
@@ -53,6 +100,8 @@ def test_report_structure_with_tiny_counts() -> None:
     json.dumps(body, allow_nan=False)
     assert set(body["targets"]) == set(TARGETS)
     assert body["harness_events"] == body["bare_events"]
+    for key in ("fixed_seconds", "fixed_us_per_trial", "events_us_per_event", "events_ratio"):
+        assert body[key] == getattr(report, key)
 
 
 def test_json_output_and_skipping_memory(capsys: pytest.CaptureFixture[str]) -> None:

@@ -120,10 +120,16 @@ def _print(report: Any) -> None:
                     f"{report.bare_events / report.trials:.2f}", f"{1e6 / bare_per_s:.1f}",
                     f"{report.bare_us_per_event:.2f}")
     figures.add_row("harness, 2 workers", f"{report.two_worker_trials_per_s:,.0f}", "", "", "")
+    figures.add_row("set-up + summary only", f"{report.trials / report.fixed_seconds:,.0f}",
+                    "0", f"{report.fixed_us_per_trial:.1f}", "")
     screen.print()
     screen.print(figures)
     screen.print(f"\nevents: harness {report.harness_events:,}, bare {report.bare_events:,} "
                  "(an event is one simpy Environment.step)")
+    screen.print(f"without the fixed work (setting up each trial, summarising its row: "
+                 f"{report.fixed_us_per_trial:.1f} us/trial) the harness spends "
+                 f"{report.events_us_per_event:.2f} us/event, {report.events_ratio:.2f}x bare "
+                 "SimPy")
     screen.print("1 and 2 workers gave " + ("the same summary" if report.same_summary
                                              else "[red]DIFFERENT summaries[/red]"))
     memory = report.memory
