@@ -51,8 +51,8 @@ from simpy.core import EmptySchedule
 from sender.policy import RetryPolicy
 from sim.bench_memory import MemoryReport, measure_memory
 from sim.executors import LocalExecutor
-from sim.runner import CHUNK, run_trials
 from sim.results import TrialResult
+from sim.runner import CHUNK, run_trials
 from sim.scenario import Scenario
 from sim.summary import Summary
 from sim.trial import run_trial
