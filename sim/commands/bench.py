@@ -126,10 +126,10 @@ def _print(report: Any) -> None:
     screen.print(figures)
     screen.print(f"\nevents: harness {report.harness_events:,}, bare {report.bare_events:,} "
                  "(an event is one simpy Environment.step)")
-    screen.print(f"without the fixed work (setting up each trial, summarising its row: "
-                 f"{report.fixed_us_per_trial:.1f} us/trial) the harness spends "
+    screen.print(f"fixed work (setting up each trial, summarising its row): "
+                 f"{report.fixed_us_per_trial:.1f} us/trial; without it the harness would spend\n"
                  f"{report.events_us_per_event:.2f} us/event, {report.events_ratio:.2f}x bare "
-                 "SimPy")
+                 "SimPy (sim.bench rule 6)")
     screen.print("1 and 2 workers gave " + ("the same summary" if report.same_summary
                                              else "[red]DIFFERENT summaries[/red]"))
     memory = report.memory
