@@ -23,7 +23,9 @@ def register(commands: Any) -> None:
         "1 vs 2 workers, peak memory)",
         description="Run the canonical scenario and a bare SimPy loop with the same events per "
         "trial, both in this process, and report trials/s, events per trial, microseconds per "
-        "event and their ratio; then the same trials on 2 worker processes; then the peak "
+        "event and their ratio; then the same trials on 2 worker processes; then the fixed "
+        "work alone (each trial set up and summarised, no event processed) and the ratio the "
+        "events would have without it; then the peak "
         "memory of a summary-only run in a fresh process. An event is one "
         "simpy Environment.step. Every timing is the fastest of --rounds interleaved rounds. "
         "The figures are measurements, not checks: the exit code is 0 whatever they are.")
