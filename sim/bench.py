@@ -14,9 +14,9 @@ Rules:
    report can show they are equal, and per-event times compare like with like.
 3. **Figures from one run, least disturbed round.** Every timing is repeated ``rounds``
    times, the kinds interleaved (harness on 1 worker, bare loop, harness on 2 workers,
-   rule 6's fixed work) so
-   load from other processes hits all of them alike, and the fastest round of each kind is
-   kept. Ratios are only ever formed from figures of the same run.
+   rule 6's fixed work) so load from other processes hits all of them alike, and the
+   fastest round of each kind is kept. Ratios are only ever formed from figures of the
+   same run.
 4. **Nothing here changes results**: the 1- and 2-worker runs must give the same summary
    (``sim.runner`` rule 1); the report says whether they did.
 5. Peak memory is measured in a fresh process (``sim.bench_memory``), so nothing this
@@ -28,6 +28,7 @@ Rules:
    then every trial's row is folded into a summary. What the harness spends beyond that is
    the cost of its events, and the report gives that per event against the bare loop: the
    ratio the harness would have even if setting up a trial and summarising it were free.
+   (Building a row needs the trial's outcome, so that stays on the events' side.)
 
 Targets (issue 7): harness/bare per event at most 2.0; 2 workers at least 1.8x of 1; peak
 RSS for 10^6 summary-only trials under 300 MB and flat in the trial count.
