@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,7 +166,7 @@ def sweep_rows(result: SweepResult) -> list[dict[str, Any]]:
 
 def _finite(x: float) -> float | None:
     """An interval end, or None where it is open (one pair only): JSON has no infinity."""
-    return x if x == x and abs(x) != float("inf") else None
+    return x if math.isfinite(x) else None
 
 
 def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, Any]:
