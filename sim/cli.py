@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from sim import __version__
 from sim.commands import COMMANDS
@@ -42,17 +44,54 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
+    """SIGINT and SIGTERM raise ``KeyboardInterrupt`` where the code is (a run takes it
+    between chunks, ``sim.interrupts``), but never in the middle of an import.
+
+    Commands import lazily, and an exception raised into an import comes out mangled:
+    inside a class's ``__set_name__`` hook as a ``RuntimeError`` (a traceback, exit 1), and
+    inside source text run by ``exec`` (dataclasses and named tuples build their methods
+    so) CPython 3.11 counts it as unhandled even once caught, so the process dies by SIGINT
+    instead of exiting with 130. So while an import is running, the signal is taken again
+    a moment later, when it is done.
+    """
+    caller = frame
+    while caller is not None:
+        name = caller.f_code.co_filename
+        if name == "<string>" or name.startswith("<frozen importlib"):
+            threading.Timer(0.01, os.kill, (os.getpid(), signum)).start()
+            return
+        caller = caller.f_back
     raise KeyboardInterrupt
 
 
+def _take_interrupts() -> dict[int, Any]:
+    """Route SIGINT and SIGTERM (Ctrl-C, a CI time-out, ``kill``) to ``_interrupt``: either
+    stops a command cleanly, with the summary of the completed trials and a complete output
+    file. A signal the process ignores stays ignored (a shell's background job ignores
+    SIGINT). Returns the handlers to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGINT, signal.SIGTERM)
+            if signal.getsignal(sig) is not signal.SIG_IGN}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    previous: dict[int, Any] = {}
+    try:  # from the first step: a signal at any point is an interruption, never a traceback
+        previous = _take_interrupts()
+        return _command(argv)
+    except KeyboardInterrupt:
+        print("rassim: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _command(argv: Sequence[str] | None) -> int:
     from sim.loader import ScenarioError
     from sim.output import OutputError
 
-    # SIGTERM (a CI timeout, `kill`) stops a run like Ctrl-C does: cleanly, with the summary
-    # of the completed trials and a complete output file, instead of dying mid-write.
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
@@ -60,13 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (BadInput, ScenarioError, OutputError) as error:
         print(f"rassim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("rassim: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: not an error worth a traceback.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
 

@@ -15,6 +15,15 @@ Rules:
    ``map`` that has more than one job, and keeps it for later calls (adaptive sweeps and tune
    races call ``map`` many times). ``distributed`` is imported only by ``DaskExecutor``.
 
+5. Interrupts belong to the calling process, and reach it only between results.
+   ``concurrent.futures`` cannot survive a ``KeyboardInterrupt`` raised inside its own
+   locking: a lock taken and never released leaves ``shutdown`` waiting for ever. So the
+   local pool is started, waited on, cancelled and shut down inside
+   ``sim.interrupts.deferred_interrupts``: a Ctrl-C there waits for the chunk in hand (a
+   fraction of a second). Worker processes ignore SIGINT and SIGTERM (``sim.worker_signals``:
+   a terminal's Ctrl-C reaches the whole process group), from their start where they are
+   forked by a fork server (``_start_fork_server``), and finish the chunk they have.
+
 Worker processes start with ``forkserver`` where the platform has it: forking a parent that
 already runs threads (a Dask client, rich's progress refresh, SQLAlchemy's pool under Optuna)
 can deadlock a child on a lock held at fork time.
@@ -24,10 +33,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
+from multiprocessing import forkserver, resource_tracker
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
+
+from sim.interrupts import deferred_interrupts
+from sim.worker_signals import ignore_interrupts
 
 __all__ = ["DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "open_executor"]
 
@@ -82,8 +98,32 @@ def _context() -> Any:
         # Preloading the runner in the fork server means each worker starts with simpy,
         # numpy and pydantic already imported, instead of importing them per worker.
         context.set_forkserver_preload(["sim.runner"])
+        _start_fork_server()
         return context
     return multiprocessing.get_context()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server, if it is not running, with SIGINT and SIGTERM ignored (rule 5).
+
+    An ignored signal stays ignored across ``exec``, so the server ignores them from its
+    first instruction, through the preload (an import that a Ctrl-C would kill it in), and
+    so does every worker it forks. The start takes a few milliseconds; a signal to this
+    process during them is lost.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers belong to the main thread; the initializer still runs
+    # Whatever the start would import or start besides the fork server, done first, keeps
+    # the window short: a signal that comes while it is ignored here is lost.
+    import subprocess  # noqa: F401 - used by the start
+
+    resource_tracker.ensure_running()
+    taken = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        forkserver.ensure_running()
+    finally:
+        for sig, handler in taken.items():
+            signal.signal(sig, handler)
 
 
 class LocalExecutor(_Closing):
@@ -107,27 +147,42 @@ class LocalExecutor(_Closing):
     def map(self, fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]]) -> Iterator[R]:
         if self._workers == 1 or len(jobs) <= 1:
             return (fn(*job) for job in jobs)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self._workers, mp_context=_context())
-        pool = self._pool
-        return _in_order([pool.submit(fn, *job) for job in jobs], lambda f: f.cancel())
+        # Starting the pool and submitting the jobs is one unit (``sim.interrupts``): a
+        # Ctrl-C in the middle could leave workers that are still booting without the
+        # pool's queues, and they would die with a traceback after this process exits.
+        # Held until the end, it finds the pool whole, and ``close`` waits for them.
+        with deferred_interrupts():
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self._workers,
+                                                 mp_context=_context(),
+                                                 initializer=ignore_interrupts)
+            futures = [self._pool.submit(fn, *job) for job in jobs]
+        return _in_order(futures, lambda f: f.cancel(), between_results=True)
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            with deferred_interrupts():  # rule 5
+                self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
 
-def _in_order(futures: Sequence[Any], cancel: Callable[[Any], object]) -> Iterator[Any]:
+def _in_order(futures: Sequence[Any], cancel: Callable[[Any], object], *,
+              between_results: bool = False) -> Iterator[Any]:
+    """The futures' results in order; the rest cancelled when the consumer stops (rule 3).
+    ``between_results``: a Ctrl-C waits for the result in hand (rule 5)."""
+    guard = deferred_interrupts if between_results else nullcontext
     done = 0
     try:
         for future in futures:
-            yield future.result()
+            with guard():
+                result = future.result()
+            yield result
             done += 1
     finally:
         # Runs on normal exhaustion (nothing left), on an error and on generator close.
-        for future in futures[done:]:
-            cancel(future)
+        with guard():
+            for future in futures[done:]:
+                cancel(future)
 
 
 class DaskExecutor(_Closing):

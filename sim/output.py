@@ -47,7 +47,7 @@ class RowSink:
         self._csv: Any = None
         try:
             self._open()
-        except Exception:
+        except BaseException:  # Ctrl-C too: opening a Parquet file first imports pyarrow
             self._tmp.unlink(missing_ok=True)
             raise
 

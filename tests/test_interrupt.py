@@ -105,3 +105,109 @@ def test_a_sigint_inside_a_deferred_block_is_raised_after_it() -> None:
             time.sleep(0.05)
             reached_end_of_block = True
     assert reached_end_of_block
+
+
+# --- where a signal may land ----------------------------------------------------------------
+def _frame_of(filename: str) -> object:
+    """A frame running code compiled as ``filename`` (``<string>``: source text given to
+    ``exec``; ``<frozen importlib._bootstrap>``: the import machinery)."""
+    namespace: dict[str, object] = {}
+    exec(compile("import sys\nframe = sys._getframe()", filename, "exec"), namespace)
+    return namespace["frame"]
+
+
+@pytest.mark.parametrize("filename", ["<string>", "<frozen importlib._bootstrap>"])
+def test_a_signal_inside_an_import_is_taken_again_after_it(
+        filename: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim import cli
+
+    scheduled: list[tuple[float, object, tuple[object, ...]]] = []
+
+    class Timer:
+        def __init__(self, delay: float, action: object, args: tuple[object, ...]) -> None:
+            scheduled.append((delay, action, args))
+
+        def start(self) -> None:
+            pass
+
+    monkeypatch.setattr(cli.threading, "Timer", Timer)
+    cli._interrupt(signal.SIGTERM, _frame_of(filename))  # type: ignore[arg-type]
+    assert scheduled == [(0.01, os.kill, (os.getpid(), signal.SIGTERM))]
+
+
+def test_a_signal_elsewhere_raises_keyboard_interrupt_at_once() -> None:
+    from sim import cli
+
+    with pytest.raises(KeyboardInterrupt):
+        cli._interrupt(signal.SIGINT, sys._getframe())
+
+
+def test_main_gives_back_the_signal_handlers_it_took(capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    from sim.cli import main
+
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    assert main(["explain", "53"]) == 0
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+def test_a_run_interrupted_before_its_first_chunk_says_so(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import sim.runner
+    from sim.cli import main
+    from sim.summary import Summary
+
+    def nothing_done(*args: object, trials: int, **kwargs: object) -> sim.runner.RunResult:
+        return sim.runner.RunResult(Summary(), trials, True, 0.1)
+
+    monkeypatch.setattr(sim.runner, "run_trials", nothing_done)
+    out = tmp_path / "rows.parquet"
+    assert main(["run", str(SCENARIO), "--trials", "5000", "--out", str(out)]) == 130
+    printed = capsys.readouterr()
+    assert "Traceback" not in printed.err
+    assert "interrupted after 0 of 5,000 trials" in printed.out
+    assert f"no trial completed, so there are no figures; {out} holds no rows" in printed.out
+    assert "never touched" not in printed.out  # no fault warnings from zero trials
+    table = pq.read_table(out)
+    assert table.num_rows == 0
+    assert json.loads(table.schema.metadata[b"rassim"])["complete"] is False
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.parquet"]
+
+
+def test_a_signal_while_the_pool_starts_is_taken_once_every_job_is_submitted(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.executors
+
+    submitted: list[tuple[object, ...]] = []
+
+    class Pool:
+        def __init__(self, **kwargs: object) -> None:
+            pass
+
+        def submit(self, fn: object, *job: object) -> object:
+            if not submitted:
+                os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the first job goes in
+                time.sleep(0.05)
+            submitted.append(job)
+            return None
+
+        def shutdown(self, **kwargs: object) -> None:
+            pass
+
+    monkeypatch.setattr(sim.executors, "ProcessPoolExecutor", Pool)
+    executor = sim.executors.LocalExecutor(2)
+    with pytest.raises(KeyboardInterrupt):
+        executor.map(print, [(1,), (2,), (3,)])
+    assert submitted == [(1,), (2,), (3,)]  # the pool and its jobs were set up whole
+    executor.close()
+
+
+def test_worker_processes_leave_interrupts_to_the_caller() -> None:
+    """A terminal's Ctrl-C reaches workers too; they ignore it (``sim.executors`` rule 5)."""
+    from sim.executors import LocalExecutor
+
+    with LocalExecutor(2) as executor:
+        seen = list(executor.map(signal.getsignal, [(signal.SIGINT,), (signal.SIGTERM,)] * 2))
+    assert seen == [signal.SIG_IGN] * 4
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # not the caller

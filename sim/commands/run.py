@@ -42,6 +42,7 @@ def register(commands: Any) -> None:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.faults import unique_labels
+    from sim.interrupts import deferred_interrupts
     from sim.loader import load_scenario
     from sim.output import RowSink, check_output_path
     from sim.runner import default_workers, run_trials
@@ -69,9 +70,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         "policy": loaded.policy.describe(),
         "version": __version__,
     }
-    sink = RowSink(args.out, provenance) if args.out is not None else None
+    sink: RowSink | None = None
     progress = progress_bar(trials) if not args.json else None
     try:
+        # Made whole before a Ctrl-C is taken (``sim.interrupts``): one arriving meanwhile
+        # finds the sink in ``sink``, and the handler below removes its temporary file.
+        with deferred_interrupts():
+            sink = RowSink(args.out, provenance) if args.out is not None else None
         if progress is not None:
             with progress:
                 task = progress.add_task("trials", total=trials)
@@ -86,12 +91,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
             sink.abort()
         raise
     if sink is not None:
-        sink.commit(interrupted=result.interrupted)
+        with deferred_interrupts():  # published whole, or left as the temporary file never
+            sink.commit(interrupted=result.interrupted)
     summary = result.summary
     declared = unique_labels(scenario.faults)
     warnings = [
         f"fault {label!r} never touched a sender step in {summary.trials:,} trials"
-        for label in declared if summary.faults_touched.get(label, 0) == 0
+        for label in declared if summary.trials and summary.faults_touched.get(label, 0) == 0
     ]
     if result.interrupted:
         warnings.insert(0, f"interrupted after {summary.trials:,} of {trials:,} trials")
@@ -148,6 +154,12 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     screen.print(f"[bold]{report['scenario']}[/bold] ({file})")
     screen.print(f"policy {policy} · seed {report['seed']} · {report['trials']:,} trials · "
                   f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
+    if not report["trials"]:  # interrupted before the first chunk: nothing to summarise
+        for warning in report["warnings"]:
+            screen.print(f"[yellow]warning:[/yellow] {warning}")
+        screen.print("no trial completed, so there are no figures"
+                     + (f"; {out} holds no rows" if out else ""), soft_wrap=True)
+        return
     fleet = report.get("fleet")
     low, high = report["ci95"]
     if fleet is not None:
