@@ -1,7 +1,7 @@
 """The harness against bare SimPy: ``rassim bench``, runnable as a script.
 
 Run: ``python benchmarks/bench.py`` (about three minutes on two cores; ``--quick`` for a
-smoke run, ``--help`` for the knobs). The logic is ``sim.bench``; this only calls the
+smoke run, ``--help`` for the knobs). The logic is ``sim.bench.bench``; this only calls the
 command, so both give the same figures and the same errors. See benchmarks/README.md.
 """
 

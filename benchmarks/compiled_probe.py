@@ -11,7 +11,7 @@ interpreter running rassim's own code, which compiling would close, or the traff
 rassim's code and SimPy's, which it would not. It copies the package, compiles the modules
 every trial runs (``HOT``) to C extensions with mypyc, and runs ``rassim bench`` on the
 pure and on the compiled copy. Each bench is one self-contained run whose ratio compares
-figures taken side by side (``sim.bench`` rule 3); SimPy stays pure Python in both, as it
+figures taken side by side (``sim.bench.bench`` rule 3); SimPy stays pure Python in both, as it
 is in the bare loop.
 
 It also checks that the compiled copy gives the same results: the ``--json`` summaries of
@@ -36,14 +36,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: The modules a trial runs. ``sim/distributions.py`` is not among them: mypyc 2.4 emits C
+#: The modules a trial runs. ``sim/draws/distributions.py`` is not among them: mypyc 2.4 emits C
 #: that does not compile for its pydantic models (``CPyModule_pydantic___main``
 #: undeclared), so ``ppf`` stays interpreted.
 HOT = (
-    "sim/pcg.py", "sim/streams.py", "sim/race.py", "sim/link.py", "sim/netbt.py",
-    "sim/smb.py", "sim/ras.py", "sim/ports.py", "sim/faults.py", "sim/driver.py",
-    "sim/world.py", "sim/prepared.py", "sim/trial.py", "sim/trace.py", "sim/results.py",
-    "sim/summary.py", "sim/fleet_summary.py", "sim/runner.py",
+    "sim/draws/pcg.py", "sim/draws/streams.py", "sim/world/race.py", "sim/world/link.py", "sim/world/netbt.py",
+    "sim/world/smb.py", "sim/world/ras.py", "sim/world/ports.py", "sim/world/faults.py", "sim/world/driver.py",
+    "sim/world/world.py", "sim/world/prepared.py", "sim/trial/trial.py", "sim/world/trace.py", "sim/trial/results.py",
+    "sim/stats/summary.py", "sim/stats/fleet_summary.py", "sim/run/runner.py",
     "sender/procedure.py", "sender/effects.py", "sender/budget.py",
 )
 CHECKED = ("q221951-unpatched.toml", "q221951-patched.toml", "fleet-retry-storm.toml")

@@ -8,7 +8,7 @@ is how many trials per policy it takes to show, at 95% confidence (two-sided), t
 better:
 
 * **paired** (CRN): both policies run the same trial indices of one seed, so each trial is a
-  pair and only *discordant* pairs carry information (``sim.paired``);
+  pair and only *discordant* pairs carry information (``sim.stats.paired``);
 * **independent**: each policy runs its own trials (different seeds), the classic two-sample
   comparison.
 
@@ -28,7 +28,7 @@ Two estimates of each, from one pool of simulated trials:
    empirical gain. (A single run stops at a random n, so one run alone says little.)
 
    Intervals are Newcombe's paired interval (shared trials) and his independent hybrid
-   score interval (disjoint trials), from ``sim.paired``.
+   score interval (disjoint trials), from ``sim.stats.paired``.
 
 Results go to stdout; nothing here is asserted by the test suite (see benchmarks/README.md).
 """
@@ -45,10 +45,10 @@ from pathlib import Path
 import numpy as np
 
 from sender.policy import preset
-from sim.executors import LocalExecutor
-from sim.loader import load_scenario
-from sim.paired import newcombe_independent, newcombe_paired
-from sim.runner import chunk_ranges, run_chunk
+from sim.run.executors import LocalExecutor
+from sim.run.runner import chunk_ranges, run_chunk
+from sim.scenario.loader import load_scenario
+from sim.stats.paired import newcombe_independent, newcombe_paired
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "q221951-unpatched.toml"

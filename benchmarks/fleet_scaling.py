@@ -28,9 +28,9 @@ import argparse
 import time
 from pathlib import Path
 
-from sim.loader import load_scenario
-from sim.results import TrialResult
-from sim.trial import run_trial
+from sim.scenario.loader import load_scenario
+from sim.trial.results import TrialResult
+from sim.trial.trial import run_trial
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "fleet-retry-storm.toml"
 SIZES = (1, 2, 5, 10, 20, 50, 100)

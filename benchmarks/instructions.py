@@ -18,8 +18,8 @@ Rules:
 
 1. Three workloads, each the same as one of ``rassim bench``'s timed kinds, on the same
    trials: **harness** (``run_trials`` on one worker, in-process), **bare** (the bare
-   SimPy loop with each trial's event count, ``sim.bench.bare_trials``) and **fixed**
-   (``sim.bench.fixed_work``: set-up and summary, no event).
+   SimPy loop with each trial's event count, ``sim.bench.bench.bare_trials``) and **fixed**
+   (``sim.bench.bench.fixed_work``: set-up and summary, no event).
 2. Each workload runs twice under callgrind, on all the trials and on none. The difference
    is the instructions of the trials alone: interpreter start-up and imports cancel out.
 3. The event counts and the harness's rows, which ``bare`` and ``fixed`` need, are made
@@ -41,17 +41,17 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sim.bench import CANONICAL, count_events
-from sim.loader import load_scenario
-from sim.results import TrialResult
+from sim.bench.bench import CANONICAL, count_events
+from sim.scenario.loader import load_scenario
+from sim.trial.results import TrialResult
 
 #: Run under valgrind: ``python -c WORKLOAD <kind> <inputs file> <trials>``.
 WORKLOAD = """
 import pickle, sys
-from sim.loader import load_scenario
-from sim.bench import bare_trials, fixed_work
-from sim.executors import LocalExecutor
-from sim.runner import run_trials
+from sim.scenario.loader import load_scenario
+from sim.bench.bench import bare_trials, fixed_work
+from sim.run.executors import LocalExecutor
+from sim.run.runner import run_trials
 
 kind, inputs, trials = sys.argv[1], sys.argv[2], int(sys.argv[3])
 with open(inputs, "rb") as f:

@@ -2,7 +2,7 @@
 
 A performer is a callable ``perform(effect) -> result``. Under the real-time driver it makes
 real RasDial/WNetAddConnection2 calls and really sleeps (see ``sender.realio``); in tests it
-is a scripted fake. The SimPy driver in ``sim.driver`` is the same loop written as a SimPy
+is a scripted fake. The SimPy driver in ``sim.world.driver`` is the same loop written as a SimPy
 process. Drivers stay this small on purpose: all retry logic lives in the procedure.
 """
 

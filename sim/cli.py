@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGINT and SIGTERM raise ``KeyboardInterrupt`` where the code is (a run takes it
-    between chunks, ``sim.interrupts``), but never in the middle of an import.
+    between chunks, ``sim.run.interrupts``), but never in the middle of an import.
 
     Commands import lazily, and an exception raised into an import comes out mangled:
     inside a class's ``__set_name__`` hook as a ``RuntimeError`` (a traceback, exit 1), and
@@ -89,8 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    from sim.loader import ScenarioError
-    from sim.output import OutputError
+    from sim.report.output import OutputError
+    from sim.scenario.loader import ScenarioError
 
     try:
         args = build_parser().parse_args(argv)

@@ -5,7 +5,7 @@ Rules:
 1. Every function is deterministic: the same arguments give an equal frame, for any worker
    count (trial i depends only on (scenario, policy, seed, i); summaries merge exactly).
    ``seed=None`` means the scenario's own seed, never a fresh random one.
-2. A trials frame has exactly the columns ``sim.results.ROW_FIELDS`` with the dtypes of
+2. A trials frame has exactly the columns ``sim.trial.results.ROW_FIELDS`` with the dtypes of
    ``ROW_DTYPES``, whether it was simulated (``trials_frame``) or read back from a
    ``rassim run --out`` file (``read_rows``): ``codes`` and ``faults`` are space-separated
    strings as in the files, and ``connect_time`` is NaN for trials that gave up.
@@ -31,7 +31,7 @@ Frame shapes (the plotting functions in ``sim.plots`` take these):
 * ``grid_frame``: one row per grid point: a ``policy`` column, one column per grid key,
   then ``SUMMARY_COLUMNS`` without ``label``.
 * ``sweep(...).table``: one row per policy of a grid file, the columns ``rassim sweep
-  --out`` writes (``sim.sweep.sweep_rows``); ``.summaries`` holds each policy's ``Summary``.
+  --out`` writes (``sim.studies.sweep.sweep_rows``); ``.summaries`` holds each policy's ``Summary``.
 * ``trace_frame``: one row per trace event, columns ``t``, ``source``, ``kind``, ``fields``.
 """
 
@@ -54,15 +54,18 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from sender.codes import symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
-from sim.executors import LocalExecutor
-from sim.loader import LoadedScenario, ScenarioError, load_scenario, resolve_policy
-from sim.results import ROW_FIELDS, TrialResult
-from sim.runner import default_workers, run_trials
-from sim.scenario import Scenario
-from sim.summary import Summary, wilson_interval
-from sim.trace import Recorder, TraceEvent
-from sim.trial import run_trial
-from sim.units import parse_duration
+from sim.draws.units import parse_duration
+from sim.run.executors import LocalExecutor
+from sim.run.runner import default_workers, run_trials
+from sim.scenario.loader import LoadedScenario, ScenarioError, load_scenario, resolve_policy
+from sim.scenario.schema import Scenario
+from sim.stats.intervals import wilson_interval
+from sim.stats.summary import Summary
+from sim.studies.grid import load_grid
+from sim.studies.sweep import run_sweep, sweep_rows
+from sim.trial.results import ROW_FIELDS, TrialResult
+from sim.trial.trial import run_trial
+from sim.world.trace import Recorder, TraceEvent
 
 __all__ = [
     "FAILURE_COLUMNS", "ROW_DTYPES", "SUMMARY_COLUMNS", "Replayed", "Swept", "failures_frame",
@@ -85,7 +88,7 @@ assert tuple(ROW_DTYPES) == ROW_FIELDS
 #: ``ci53_low``/``ci53_high`` that of ``rate_53`` (trials that gave up with final code 53).
 #: Times are seconds: ``connect_*`` over successful trials (NaN when none), ``line_time_*``
 #: (the RAS port time this sender held) over all trials. The fleet columns
-#: (``sim.fleet_summary``): ``senders`` per trial (1 for a lone sender), the share of senders
+#: (``sim.stats.fleet_summary``): ``senders`` per trial (1 for a lone sender), the share of senders
 #: that connected with its cluster-robust interval, ``work_mean`` (map attempts + dials per
 #: trial), ``busy_rate`` (share of dials refused for want of a port), ``port_utilization``;
 #: in a fleet ``success_rate`` is the share of trials where every sender connected and the
@@ -120,7 +123,7 @@ def load(scenario: ScenarioLike, policy: PolicyLike = None) -> LoadedScenario:
     """A loaded scenario from a path, a ``Scenario`` model or an already loaded one.
 
     ``policy`` (a preset name such as ``"connras-fix"``, or a ``RetryPolicy``) replaces the
-    scenario's own policy. Bad input raises ``sim.loader.ScenarioError`` with the message
+    scenario's own policy. Bad input raises ``sim.scenario.loader.ScenarioError`` with the message
     the CLI would print.
     """
     if isinstance(scenario, LoadedScenario):
@@ -348,7 +351,7 @@ def trace_frame(events: Iterable[TraceEvent]) -> pd.DataFrame:
 
 # --- parameter overrides (rules 3 and 4) --------------------------------------------------
 def _duration_marked(annotation: Any, metadata: Sequence[Any] = ()) -> bool:
-    """Whether a field annotation is (or unions with) ``sim.distributions.Duration``."""
+    """Whether a field annotation is (or unions with) ``sim.draws.distributions.Duration``."""
     if any(isinstance(m, BeforeValidator) and m.func is parse_duration for m in metadata):
         return True
     origin = get_origin(annotation)
@@ -534,7 +537,7 @@ def grid_frame(scenario: ScenarioLike, grid: Mapping[str, Sequence[Any]], *, tri
 class Swept:
     """A grid file's policies run on the same trials: what ``rassim sweep`` prints."""
 
-    table: pd.DataFrame  # one row per policy, in grid order (``sim.sweep.sweep_rows``)
+    table: pd.DataFrame  # one row per policy, in grid order (``sim.studies.sweep.sweep_rows``)
     summaries: dict[str, Summary]  # each policy's summary, by its name in the table
     baseline: str  # the name of the policy the paired differences are taken against
 
@@ -550,9 +553,6 @@ def sweep(scenario: ScenarioLike, grid: str | os.PathLike[str], *, trials: int,
     success rate (``diff``), work (``work_diff``) and time to connect (``connect_diff``),
     each with ``_low``/``_high``, and the policy's fields.
     """
-    from sim.grid import load_grid
-    from sim.sweep import run_sweep, sweep_rows
-
     loaded = load(scenario)
     seed = _seed(loaded, seed)
     plan = load_grid(Path(grid), loaded.policy, baseline=baseline)

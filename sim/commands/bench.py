@@ -57,8 +57,8 @@ def _option(args: argparse.Namespace, name: str) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from sim.bench import CANONICAL, BenchConfig, run_bench
-    from sim.scenario import MAX_SEED, MAX_TRIALS
+    from sim.bench.bench import CANONICAL, BenchConfig, run_bench
+    from sim.scenario.schema import MAX_SEED, MAX_TRIALS
 
     check_count("trials", args.trials, 1000, MAX_TRIALS)
     check_count("rounds", args.rounds, 1, 100)
@@ -131,7 +131,7 @@ def _print(report: Any) -> None:
     screen.print(f"fixed work (setting up each trial, summarising its row): "
                  f"{report.fixed_us_per_trial:.1f} us/trial; without it the harness would spend\n"
                  f"{report.events_us_per_event:.2f} us/event, {report.events_ratio:.2f}x bare "
-                 "SimPy (sim.bench rule 6)")
+                 "SimPy (sim.bench.bench rule 6)")
     screen.print("1 and 2 workers gave " + ("the same summary" if report.same_summary
                                              else "[red]DIFFERENT summaries[/red]"))
     memory = report.memory

@@ -31,8 +31,8 @@ def register(commands: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from sim.check import find_checkable, load_target, run_check, summary_line
-    from sim.junit import check_junit_path, write_junit
+    from sim.check.check import find_checkable, load_target, run_check, summary_line
+    from sim.check.junit import check_junit_path, write_junit
 
     check_count("workers", args.workers, 1, 1024)
     if args.junit is not None:

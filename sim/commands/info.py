@@ -38,7 +38,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_presets(args: argparse.Namespace) -> int:
     from sender.policy import PRESET_SUMMARIES, PRESETS, RetryPolicy
-    from sim.policy_text import POLICY_FIELDS, policy_toml, toml_value
+    from sim.scenario.policy_text import POLICY_FIELDS, policy_toml, toml_value
 
     # Each preset: what it is, then its fields that differ from a RetryPolicy's defaults,
     # written as a scenario's policy table would write them.
@@ -59,7 +59,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.schema import scenario_json_schema
+    from sim.scenario.json_schema import scenario_json_schema
 
     print(json.dumps(scenario_json_schema(), indent=2))
     return EXIT_OK

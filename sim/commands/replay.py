@@ -27,11 +27,11 @@ def register(commands: Any) -> None:
 
 def _cmd_replay(args: argparse.Namespace) -> int:
     from sender.codes import symbol_of
-    from sim.loader import load_scenario
-    from sim.render import jsonl, sender_log, timeline
-    from sim.scenario import MAX_SEED, MAX_TRIALS
-    from sim.trace import Recorder
-    from sim.trial import run_trial
+    from sim.report.render import jsonl, sender_log, timeline
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import MAX_SEED, MAX_TRIALS
+    from sim.trial.trial import run_trial
+    from sim.world.trace import Recorder
 
     check_count("seed", args.seed, 0, MAX_SEED)
     check_count("trial", args.trial, 0, MAX_TRIALS - 1)

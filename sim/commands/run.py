@@ -41,12 +41,12 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.faults import unique_labels
-    from sim.interrupts import deferred_interrupts
-    from sim.loader import load_scenario
-    from sim.output import RowSink, check_output_path
-    from sim.runner import default_workers, run_trials
-    from sim.scenario import MAX_SEED, MAX_TRIALS
+    from sim.report.output import RowSink, check_output_path
+    from sim.run.interrupts import deferred_interrupts
+    from sim.run.runner import default_workers, run_trials
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import MAX_SEED, MAX_TRIALS
+    from sim.world.faults import unique_labels
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -73,7 +73,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     sink: RowSink | None = None
     progress = progress_bar(trials) if not args.json else None
     try:
-        # Made whole before a Ctrl-C is taken (``sim.interrupts``): one arriving meanwhile
+        # Made whole before a Ctrl-C is taken (``sim.run.interrupts``): one arriving meanwhile
         # finds the sink in ``sink``, and the handler below removes its temporary file.
         with deferred_interrupts():
             sink = RowSink(args.out, provenance) if args.out is not None else None
@@ -223,7 +223,7 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
 
 
 def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:
-    from sim.determinism import first_difference, fresh_process_digests, trace_digests
+    from sim.check.determinism import first_difference, fresh_process_digests, trace_digests
 
     trials = args.trials or default_trials
     seed = default_seed if args.seed is None else args.seed

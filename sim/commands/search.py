@@ -36,11 +36,11 @@ def register(commands: Any) -> None:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     from sender.codes import symbol_of
-    from sim.found import default_path, write_found
-    from sim.loader import load_scenario
-    from sim.render import timeline
-    from sim.search import describe_fault, problem_of, run_with, search
-    from sim.trace import Recorder
+    from sim.report.render import timeline
+    from sim.scenario.loader import load_scenario
+    from sim.studies.found import default_path, write_found
+    from sim.studies.search import describe_fault, problem_of, run_with, search
+    from sim.world.trace import Recorder
 
     check_count("budget", args.budget, 1, 1_000_000)
     _check_out(args.out, args.file)

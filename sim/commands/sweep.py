@@ -69,7 +69,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 
 def open_executor_for(args: argparse.Namespace) -> Any:
     """The executor ``--workers``/``--dask`` ask for; setup problems are bad input."""
-    from sim.executors import ExecutorError, open_executor
+    from sim.run.executors import ExecutorError, open_executor
 
     check_count("workers", args.workers, 1, 1024)
     if args.dask is not None and args.workers is not None:
@@ -81,11 +81,11 @@ def open_executor_for(args: argparse.Namespace) -> Any:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
-    from sim.grid import load_grid
-    from sim.loader import load_scenario
-    from sim.output import check_output_path
-    from sim.scenario import MAX_SEED, MAX_TRIALS
-    from sim.sweep import run_sweep, sweep_report, write_rows
+    from sim.report.output import check_output_path
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import MAX_SEED, MAX_TRIALS
+    from sim.studies.grid import load_grid
+    from sim.studies.sweep import run_sweep, sweep_report, write_rows
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -274,7 +274,7 @@ def _vary_points(path: Path, grid: Any) -> range:
     the baseline when ``load_grid`` added it)."""
     import math
 
-    from sim.grid import read_toml
+    from sim.studies.grid import read_toml
 
     if not grid.varied:
         return range(0)

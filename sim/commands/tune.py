@@ -62,7 +62,7 @@ def register(commands: Any) -> None:
 
 
 def _goals(args: argparse.Namespace) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    from sim.tune_race import parse_objective, parse_requirement
+    from sim.studies.tune.goals import parse_objective, parse_requirement
 
     requirements = []
     for text in args.require:
@@ -107,10 +107,10 @@ def _check_sqlite_dir(path: Path, what: str) -> None:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
-    from sim.loader import load_scenario
-    from sim.scenario import MAX_SEED, MAX_TRIALS
-    from sim.tune import StorageError, StudyMismatch, TuneSettings, tune
-    from sim.tune_space import load_space
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import MAX_SEED, MAX_TRIALS
+    from sim.studies.tune.space import load_space
+    from sim.studies.tune.study import StorageError, StudyMismatch, TuneSettings, tune
 
     check_count("n-trials", args.n_trials, 1, 100_000)
     check_count("min-trials", args.min_trials, 1, MAX_TRIALS)
@@ -156,7 +156,7 @@ def _announce(candidate: Any) -> None:
 def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
             settings: Any) -> dict[str, Any]:
     from sender.policy import PRESETS
-    from sim.tune import best_toml, ranked
+    from sim.studies.tune.study import best_toml, ranked
 
     states = [c.state for c in result.candidates]
     best = result.recommended
@@ -191,7 +191,7 @@ def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
 
 
 def _one(name: str, x: float | None, unit: bool = True) -> str:
-    from sim.policy_metrics import RATE_METRICS, TIME_METRICS
+    from sim.stats.policy_metrics import RATE_METRICS, TIME_METRICS
 
     if x is None:
         return "-"

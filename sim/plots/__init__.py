@@ -19,7 +19,7 @@ atomically.
   success rate.
 
 matplotlib is imported only when a plotting function is first used; without it, that use
-raises ``sim.output.OutputError`` saying which extra to install. ``save``,
+raises ``sim.report.output.OutputError`` saying which extra to install. ``save``,
 ``check_plot_path`` and ``require_matplotlib`` work without matplotlib.
 """
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sim.output import OutputError
 from sim.plots._files import INSTALL_HINT
+from sim.report.output import OutputError
 
 try:
     from matplotlib.axes import Axes

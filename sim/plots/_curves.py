@@ -25,7 +25,7 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
 from sim.plots._base import Axes, Figure, axes_of, fit_text, percent_axis, renderer
-from sim.summary import GAMMA, Summary
+from sim.stats.summary import GAMMA, Summary
 
 __all__ = ["axis_label", "connect_cdf", "pareto_front", "pareto_mask", "rate_curves",
            "success_heatmap", "success_vs_budget"]

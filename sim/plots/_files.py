@@ -1,6 +1,6 @@
 """Plot files: the path is checked before any work, and the file is written atomically.
 
-Rules (as for ``--out`` files, ``sim.output``):
+Rules (as for ``--out`` files, ``sim.report.output``):
 
 1. ``check_plot_path`` runs before any trial: a bad suffix, a missing or unwritable
    directory is an ``OutputError`` (exit 2 from the CLI), found before minutes of simulation.
@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.atomic import OutputError, atomic_path, check_writable
+from sim.report.atomic import OutputError, atomic_path, check_writable
 
 __all__ = ["PLOT_SUFFIXES", "check_plot_path", "require_matplotlib", "save"]
 

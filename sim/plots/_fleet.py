@@ -53,7 +53,7 @@ from matplotlib.ticker import MaxNLocator
 from sender.codes import symbol_of
 from sender.effects import AddConnection, Connected, Failed, GaveUp
 from sim.plots._base import Axes, Figure, fit_text, new_figure, renderer
-from sim.trace import TraceEvent
+from sim.world.trace import TraceEvent
 
 __all__ = ["FleetParts", "SenderRow", "fleet_parts", "fleet_timeline"]
 
@@ -236,7 +236,7 @@ def _codes(items: Iterable[int]) -> str:
 def fleet_timeline(events: Iterable[TraceEvent], *, scenario: str, policy: str, seed: int,
                    trial: int, senders: int, ports: int, shared: bool = True,
                    start: float = 0.0) -> Figure:
-    """Draw one fleet trial (``Recorder.events`` of ``sim.trial.run_trial``).
+    """Draw one fleet trial (``Recorder.events`` of ``sim.trial.trial.run_trial``).
 
     ``senders`` is ``[fleet] senders``, ``ports`` is ``[ras] ports`` and ``shared`` is
     ``[fleet] share_ports``; ``start`` is ``[sender] start``, where the makespan counts

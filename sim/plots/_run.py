@@ -7,7 +7,7 @@ summary: per-trial rows are never collected for it.
 In a fleet run (``summary.fleet.is_fleet``) a trial connected when every sender did, and its
 connect time is the makespan: until the last sender mapped the share. The curve, its
 quantiles and the failure bars are labelled so, and the title adds the share of senders
-that connected (with its cluster-robust interval, ``sim.fleet_summary``).
+that connected (with its cluster-robust interval, ``sim.stats.fleet_summary``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 from sender.codes import symbol_of
 from sim.plots._base import Figure, new_figure, percent_axis
 from sim.plots._curves import connect_cdf
-from sim.summary import Summary, wilson_interval
+from sim.stats.intervals import wilson_interval
+from sim.stats.summary import Summary
 
 __all__ = ["run_figure"]
 

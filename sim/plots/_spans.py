@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from sender.codes import symbol_of
 from sender.effects import AddConnection, Connected, Dial, Failed, GaveUp, HangUp, Sleep
-from sim.trace import TraceEvent
+from sim.world.trace import TraceEvent
 
 __all__ = ["LANES", "Mark", "Span", "TimelineParts", "timeline_parts"]
 
@@ -113,7 +113,7 @@ class _Builder:
 
 
 def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
-    """Turn a trial's events (``sim.trace.Recorder.events``) into spans and marks."""
+    """Turn a trial's events (``sim.world.trace.Recorder.events``) into spans and marks."""
     events = list(events)
     b = _Builder()
     end = max((e.t for e in events), default=0.0)

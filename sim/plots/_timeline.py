@@ -31,7 +31,7 @@ from matplotlib.transforms import ScaledTranslation
 from sender.codes import symbol_of
 from sim.plots._base import Axes, Figure, axes_of, fit_text, renderer
 from sim.plots._spans import LANES, Span, timeline_parts
-from sim.trace import TraceEvent
+from sim.world.trace import TraceEvent
 
 __all__ = ["timeline"]
 

@@ -1,0 +1,130 @@
+"""Per-trial output files (CSV or Parquet), written atomically.
+
+Rules:
+
+1. ``check_output_path`` runs before any trial: a bad suffix, a missing directory or an
+   unwritable one is bad input (exit 2), found before minutes of simulation are wasted.
+2. Rows go to a temporary file in the destination's directory, renamed over the
+   destination only on ``commit``; ``abort`` deletes it. A reader never sees a half file.
+3. Every row file carries the run's provenance (scenario sha256, seed, policy, version)
+   and whether it is ``complete``: Parquet in its schema metadata under ``rassim``, CSV
+   (which has nowhere to put it) in a sidecar ``<name>.meta.json`` written beside it.
+4. An interrupted run still publishes a complete, valid file of the trials that finished,
+   marked ``"complete": false`` with the number of trials it holds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+from sim.report.atomic import OutputError, atomic_path, check_writable, publish, temp_beside
+from sim.trial.results import ROW_FIELDS, TrialResult
+
+__all__ = ["OutputError", "RowSink", "check_output_path"]
+
+SUFFIXES = (".csv", ".parquet")
+
+
+def check_output_path(path: Path) -> None:
+    check_writable(path, "--out", suffixes=SUFFIXES)
+
+
+class RowSink:
+    """Streams ``TrialResult`` rows to a temporary file; ``commit`` publishes it."""
+
+    def __init__(self, path: Path, provenance: dict[str, Any]) -> None:
+        check_output_path(path)
+        self.path = path
+        self._provenance = provenance
+        self._tmp = temp_beside(path)
+        self.rows = 0
+        self._parquet: Any = None
+        self._csv_file: IO[str] | None = None
+        self._csv: Any = None
+        try:
+            self._open()
+        except BaseException:  # Ctrl-C too: opening a Parquet file first imports pyarrow
+            self._tmp.unlink(missing_ok=True)
+            raise
+
+    def _open(self) -> None:
+        if self.path.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            self._schema = pa.schema([
+                ("trial", pa.int64()), ("seed", pa.int64()), ("outcome", pa.string()),
+                ("code", pa.int32()), ("reason", pa.string()), ("attempts", pa.int32()),
+                ("dials", pa.int32()), ("connect_time", pa.float64()),
+                ("end_time", pa.float64()), ("line_time", pa.float64()),
+                ("codes", pa.string()), ("faults", pa.string()),
+                ("senders", pa.int32()), ("senders_connected", pa.int32()),
+                ("busy_signals", pa.int32()), ("port_utilization", pa.float64()),
+            ], metadata={"rassim": json.dumps(self._provenance_of(complete=True),
+                                              sort_keys=True)})
+            assert tuple(self._schema.names) == ROW_FIELDS
+            self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
+        else:
+            self._csv_file = open(self._tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._csv = csv.DictWriter(self._csv_file, fieldnames=ROW_FIELDS)
+            self._csv.writeheader()
+
+    def write(self, results: Iterable[TrialResult]) -> None:
+        rows = [r.as_row() for r in results]
+        self.rows += len(rows)
+        if self._parquet is not None:
+            import pyarrow as pa
+
+            if rows:
+                self._parquet.write_table(pa.Table.from_pylist(rows, schema=self._schema))
+        else:
+            self._csv.writerows(rows)
+
+    def _close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+        if self._csv_file is not None:
+            self._csv_file.close()
+            self._csv_file = None
+
+    def _provenance_of(self, *, complete: bool) -> dict[str, Any]:
+        return {**self._provenance, "complete": complete,
+                **({} if complete else {"trials": self.rows})}
+
+    @property
+    def sidecar(self) -> Path | None:
+        """Where a CSV's provenance goes (None for Parquet, which holds its own)."""
+        return None if self.path.suffix.lower() == ".parquet" else \
+            self.path.with_name(self.path.name + ".meta.json")
+
+    def commit(self, *, interrupted: bool = False) -> None:
+        """Close and atomically move the finished file into place (rules 2 to 4)."""
+        self._close()
+        if interrupted and self.sidecar is None:
+            # The provenance was written when the file was opened, as complete: rewrite the
+            # (rare) interrupted file with the mark. Reading it back costs one pass.
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(self._tmp)
+            marked = {"rassim": json.dumps(self._provenance_of(complete=False), sort_keys=True)}
+            with atomic_path(self.path) as tmp:
+                pq.write_table(table.replace_schema_metadata(marked), str(tmp))
+            self._tmp.unlink(missing_ok=True)
+            return
+        if self.sidecar is not None:
+            with atomic_path(self.sidecar) as tmp:
+                tmp.write_text(json.dumps(self._provenance_of(complete=not interrupted),
+                                          indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        publish(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Close and delete the temporary file; the destination is untouched."""
+        try:
+            self._close()
+        finally:
+            self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,248 @@
+"""Sweeps: every policy of a grid on the same trials, with paired differences to a baseline.
+
+Rules:
+
+1. Every policy runs trial indices 0..n-1 of one seed (common random numbers), so policy k
+   and the baseline form n pairs (``sim.stats.paired``). All accumulators are integers, so the
+   result (and its JSON) is bit-identical for any worker count, chunking or executor.
+2. A fixed sweep runs ``trials``. An adaptive sweep (``precision``) runs the batches of
+   ``sim.stats.adaptive`` and stops when every policy's success-rate half-width is at most
+   ``precision`` or at ``max_trials``, which is reported as "precision not reached".
+3. ``sweep_rows`` is the result as flat dicts, one per policy in grid order, with the same
+   columns in every output (table, JSON, CSV, Parquet, plots): ``ROW_COLUMNS`` then the
+   policy's fields. Metric ``m`` has columns ``m``, ``m_low``, ``m_high`` (95% interval);
+   ``diff`` is the paired difference in success rate, candidate minus baseline;
+   ``work_diff`` the paired mean difference in work (map attempts + dials per trial) and
+   ``connect_diff`` in time to connect (s; in a fleet, the makespan), over the
+   ``connect_pairs`` trials where both connected (``sim.stats.paired`` rule 5).
+4. Output files are written to a temporary file and renamed into place (``sim.report.output``
+   rule 2).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.report.atomic import atomic_path
+from sim.run.executors import Executor
+from sim.run.runner import run_batch
+from sim.scenario.policy_text import CODE_FIELDS, POLICY_FIELDS
+from sim.scenario.schema import Scenario
+from sim.stats.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
+from sim.stats.paired import PairCounts, PairedMean
+from sim.stats.policy_metrics import METRICS, Tally, metrics_of
+from sim.studies.grid import Grid
+
+__all__ = ["ROW_COLUMNS", "SweepResult", "run_sweep", "sweep_report", "sweep_rows",
+           "write_rows"]
+
+#: The leading columns of every sweep row (rule 3); the policy's fields follow.
+ROW_COLUMNS: tuple[str, ...] = (
+    "policy", "baseline", "same_as_baseline", "trials", "successes",
+    *(f"{m}{suffix}" for m in METRICS for suffix in ("", "_low", "_high")),
+    "half_width", "diff", "diff_low", "diff_high", "candidate_only", "baseline_only",
+    "work_diff", "work_diff_low", "work_diff_high",
+    "connect_diff", "connect_diff_low", "connect_diff_high", "connect_pairs",
+)
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """What a sweep measured. ``trials`` is per policy (the same for all, rule 1)."""
+
+    grid: Grid
+    seed: int
+    trials: int
+    tallies: list[Tally]
+    pairs: list[PairCounts]
+    interrupted: bool = False
+    work_pairs: list[PairedMean] = field(default_factory=list)
+    connect_pairs: list[PairedMean] = field(default_factory=list)
+    requested: int | None = None
+    precision: Precision | None = None
+    max_trials: int | None = None
+    checkpoints: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
+              trials: int | None = None, precision: float | None = None,
+              max_trials: int = 100_000, first_batch: int = FIRST_BATCH,
+              on_progress: Callable[[int], None] | None = None,
+              on_batch: Callable[[int, Precision | None], None] | None = None) -> SweepResult:
+    """Run the grid (rules 1 and 2): exactly one of ``trials`` and ``precision``.
+
+    ``on_progress(n)`` gets policy-trials done; ``on_batch(end, status)`` is called before
+    each batch ``[.., end)`` starts (status: the precision after the previous batch).
+    """
+    if (trials is None) == (precision is None):
+        raise ValueError("give exactly one of trials and precision")
+    began = time.perf_counter()
+    count = len(grid.policies)
+    result = SweepResult(grid, seed, 0, [Tally() for _ in range(count)],
+                         [PairCounts() for _ in range(count)], requested=trials,
+                         work_pairs=[PairedMean() for _ in range(count)],
+                         connect_pairs=[PairedMean() for _ in range(count)])
+    if precision is not None:
+        result.max_trials = max_trials
+        ends = list(batch_ends(max_trials, first_batch))
+    else:
+        assert trials is not None
+        ends = [trials]
+    for end in ends:
+        if on_batch is not None:
+            on_batch(end, result.precision)
+        batch = run_batch(scenario, grid.policies, seed=seed, start=result.trials, stop=end,
+                          executor=executor, baseline=grid.baseline, on_progress=on_progress)
+        for mine, theirs in zip(result.tallies, batch.tallies, strict=True):
+            mine.merge(theirs)
+        assert batch.pairs is not None
+        for pair, theirs_pair in zip(result.pairs, batch.pairs, strict=True):
+            pair.merge(theirs_pair)
+        assert batch.work_pairs is not None and batch.connect_pairs is not None
+        for mean, theirs_mean in zip(result.work_pairs, batch.work_pairs, strict=True):
+            mean.merge(theirs_mean)
+        for mean, theirs_mean in zip(result.connect_pairs, batch.connect_pairs, strict=True):
+            mean.merge(theirs_mean)
+        result.trials += batch.trials
+        if precision is not None and result.trials > 0:
+            result.precision = precision_status(
+                ((t.summary.successes, t.summary.trials) for t in result.tallies), precision)
+            if not batch.interrupted:
+                result.checkpoints.append(result.trials)
+        if batch.interrupted:
+            result.interrupted = True
+            break
+        if result.precision is not None and result.precision.met:
+            break
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
+def sweep_rows(result: SweepResult) -> list[dict[str, Any]]:
+    """One flat dict per policy, in grid order, columns ``ROW_COLUMNS`` + fields (rule 3)."""
+    rows = []
+    grid = result.grid
+    for k, (policy, tally) in enumerate(zip(grid.policies, result.tallies, strict=True)):
+        summary = tally.summary
+        metrics = metrics_of(tally)
+        same = grid.same_as_baseline(k)
+        pair = result.pairs[k]
+        diff = pair.difference(identical=same)
+        row: dict[str, Any] = {
+            "policy": policy.name,
+            "baseline": k == grid.baseline,
+            "same_as_baseline": same,
+            "trials": summary.trials,
+            "successes": summary.successes,
+        }
+        for name in METRICS:
+            estimate = metrics[name]
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = estimate.as_list()
+        row["half_width"] = half_width(summary.successes, summary.trials) if summary.trials \
+            else None
+        row.update(diff=diff.estimate, diff_low=diff.low, diff_high=diff.high,
+                   candidate_only=pair.candidate_only, baseline_only=pair.baseline_only)
+        for name, means, scale in (("work_diff", result.work_pairs, 1),
+                                   ("connect_diff", result.connect_pairs, 1_000_000_000)):
+            mean = means[k].difference(scale=scale, identical=same)
+            row[name], row[f"{name}_low"], row[f"{name}_high"] = (
+                (mean.estimate, _finite(mean.low), _finite(mean.high)) if mean is not None
+                else (None, None, None))
+        row["connect_pairs"] = result.connect_pairs[k].n
+        for name in POLICY_FIELDS:
+            value = getattr(policy, name)
+            row[name] = " ".join(str(c) for c in sorted(value)) if name in CODE_FIELDS else value
+        rows.append(row)
+    return rows
+
+
+def _finite(x: float) -> float | None:
+    """An interval end, or None where it is open (one pair only): JSON has no infinity."""
+    return x if math.isfinite(x) else None
+
+
+def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-ready report: ``provenance`` keys, the run's shape, then ``policies`` rows.
+
+    Nothing in it depends on timing or on where the trials ran (rule 1).
+    """
+    grid = result.grid
+    warnings = []
+    if result.interrupted:
+        warnings.append(f"interrupted after {result.trials:,} trials per policy")
+    adaptive = None
+    if result.max_trials is not None:
+        status = result.precision
+        adaptive = {
+            "precision": status.target if status else None,
+            "reached": bool(status and status.met),
+            "widest_half_width": status.widest if status else None,
+            "widest_policy": grid.policies[status.widest_index].name if status else None,
+            "max_trials": result.max_trials,
+            "checkpoints": result.checkpoints,
+        }
+        if status is not None and not status.met and not result.interrupted:
+            warnings.append(
+                f"precision not reached: the widest half-width is {status.widest:.4%} "
+                f"({grid.policies[status.widest_index].name}) after {result.trials:,} trials, "
+                f"the --max-trials cap; raise it or relax --precision"
+            )
+    return {
+        **provenance,
+        "grid": str(grid.path),
+        "seed": result.seed,
+        "baseline": grid.policies[grid.baseline].name,
+        "trials": result.trials,
+        "requested_trials": result.requested,
+        "adaptive": adaptive,
+        "interrupted": result.interrupted,
+        "warnings": warnings,
+        "policies": sweep_rows(result),
+    }
+
+
+def _arrow_types() -> dict[str, Any]:
+    import pyarrow as pa
+
+    types: dict[str, Any] = {c: pa.string() for c in ("policy", "jitter", "retry_on",
+                                                       "redial_on")}
+    types.update({c: pa.bool_() for c in ("baseline", "same_as_baseline")})
+    types.update({c: pa.int64() for c in ("trials", "successes", "candidate_only",
+                                          "baseline_only", "connect_pairs",
+                                          "attempts_per_dial",
+                                          "redial_after", "max_dials")})
+    return types  # every other column is a float64 (a None is a null)
+
+
+def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any]) -> None:
+    """Write ``rows`` as CSV or Parquet (by suffix) atomically (rule 4).
+
+    Parquet files carry ``metadata`` as JSON under the key ``rassim``. Call
+    ``sim.report.output.check_output_path`` first, before spending time on trials.
+    """
+    with atomic_path(path) as tmp:
+        columns = list(rows[0]) if rows else list(ROW_COLUMNS)
+        if path.suffix.lower() == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            types = _arrow_types()
+
+            schema = pa.schema([(c, types.get(c, pa.float64())) for c in columns])
+            table = pa.Table.from_pylist(rows, schema=schema)
+            table = table.replace_schema_metadata(
+                {"rassim": json.dumps(metadata, sort_keys=True)})
+            pq.write_table(table, str(tmp))
+        else:
+            with open(tmp, "w", newline="", encoding="utf-8") as out:
+                writer = csv.DictWriter(out, fieldnames=columns)
+                writer.writeheader()
+                writer.writerows(rows)

@@ -1,0 +1,62 @@
+"""One trial: a fresh environment, the trial's streams, the world, the sender(s), one row."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import simpy
+
+from sender.effects import Connected, Outcome
+from sender.policy import RetryPolicy
+from sender.procedure import connect
+from sim.draws.streams import TrialStreams
+from sim.scenario.schema import Scenario
+from sim.trial.fleet import run_fleet_trial
+from sim.trial.results import TrialResult
+from sim.trial.setup import budget_of, target_of
+from sim.world.driver import drive
+from sim.world.trace import NULL_TRACER, Tracer
+from sim.world.world import World
+
+__all__ = ["run_trial"]
+
+
+def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
+              tracer: Tracer = NULL_TRACER) -> TrialResult:
+    """Trial ``trial`` of a run seeded ``seed``: depends on these four arguments only.
+
+    A scenario with a ``[fleet]`` runs the whole fleet in this one trial (``sim.trial.fleet``).
+    """
+    if scenario.fleet is not None:
+        return run_fleet_trial(scenario, policy, seed, trial, tracer)
+    env = simpy.Environment()
+    streams = TrialStreams(seed, trial)
+    world = World(env, scenario, streams, tracer)
+    start = scenario.sender.start
+    rng = streams.get("jitter") if policy.jitter != "none" else None
+    procedure = connect(policy, target_of(scenario), rng, started_at=start,
+                        budget=budget_of(policy))
+    process = env.process(drive(world, procedure, start))
+    env.run(until=process)
+    outcome = cast(Outcome, process.value)
+    connected = isinstance(outcome, Connected)
+    end = outcome.at
+    pool = world.ras.ports
+    return TrialResult(
+        trial=trial,
+        seed=seed,
+        outcome="connected" if connected else "gave_up",
+        code=outcome.code,
+        reason=outcome.reason,
+        attempts=outcome.attempts,
+        dials=outcome.dials,
+        connect_time=end - start if connected else float("nan"),
+        end_time=end,
+        line_time=world.ras.line_time(end),
+        codes=outcome.codes,
+        faults=tuple(sorted(world.faults.touched)),
+        senders=1,
+        senders_connected=int(connected),
+        busy_signals=world.ras.busy_signals,
+        port_utilization=pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0,
+    )
