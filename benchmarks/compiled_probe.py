@@ -40,11 +40,12 @@ ROOT = Path(__file__).resolve().parent.parent
 #: that does not compile for its pydantic models (``CPyModule_pydantic___main``
 #: undeclared), so ``ppf`` stays interpreted.
 HOT = (
-    "sim/draws/pcg.py", "sim/draws/streams.py", "sim/world/race.py", "sim/world/link.py", "sim/world/netbt.py",
-    "sim/world/smb.py", "sim/world/ras.py", "sim/world/ports.py", "sim/world/faults.py", "sim/world/driver.py",
-    "sim/world/world.py", "sim/world/prepared.py", "sim/trial/trial.py", "sim/world/trace.py", "sim/trial/results.py",
-    "sim/stats/summary.py", "sim/stats/fleet_summary.py", "sim/run/runner.py",
-    "sender/procedure.py", "sender/effects.py", "sender/budget.py",
+    "sim/draws/pcg.py", "sim/draws/streams.py", "sim/world/race.py", "sim/world/link.py",
+    "sim/world/netbt.py", "sim/world/smb.py", "sim/world/ras.py", "sim/world/ports.py",
+    "sim/world/faults.py", "sim/world/driver.py", "sim/world/world.py", "sim/world/prepared.py",
+    "sim/trial/trial.py", "sim/world/trace.py", "sim/trial/results.py", "sim/stats/summary.py",
+    "sim/stats/fleet_summary.py", "sim/run/runner.py", "sim/world/board.py", "sim/trial/setup.py",
+    "sim/stats/intervals.py", "sender/procedure.py", "sender/effects.py", "sender/budget.py",
 )
 CHECKED = ("q221951-unpatched.toml", "q221951-patched.toml", "fleet-retry-storm.toml")
 

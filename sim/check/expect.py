@@ -30,6 +30,7 @@ Rules:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -132,7 +133,8 @@ def interval_of(statistic: str, summary: Summary) -> tuple[float | None, float, 
 
 
 #: A fleet statistic's (value, low, high) from the summary's fleet block, and its sample size.
-_FLEET = {
+_FLEET: dict[str, tuple[Callable[[FleetStats], tuple[float | None, float | None, float | None]],
+                         Callable[[FleetStats], int]]] = {
     "sender_success_rate": (FleetStats.sender_success, lambda f: f.senders),
     "busy_rate": (FleetStats.busy_rate, lambda f: f.dials),
     "work_mean": (FleetStats.work_mean, lambda f: f.trials),

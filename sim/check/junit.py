@@ -62,7 +62,8 @@ def junit_xml(checks: list[ScenarioCheck]) -> bytes:
     root.set("errors", "0")
     root.set("time", f"{total_time:.3f}")
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+    text: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return text + b"\n"
 
 
 def write_junit(path: Path, checks: list[ScenarioCheck]) -> None:

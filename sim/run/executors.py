@@ -202,7 +202,8 @@ class DaskExecutor(_Closing):
             ) from None
         self.address = address
         try:
-            self._client: Any = Client(address, timeout=timeout, set_as_default=False)
+            self._client: Any = Client(  # type: ignore[no-untyped-call]  # dask ships no stubs
+                address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as error:
             raise ExecutorError(
                 f"--dask {address}: cannot reach a Dask scheduler there ({error}); start one "
@@ -211,7 +212,7 @@ class DaskExecutor(_Closing):
 
     @property
     def workers(self) -> int:
-        return max(1, sum(self._client.nthreads().values()))
+        return max(1, int(sum(self._client.nthreads().values())))
 
     def describe(self) -> str:
         return f"Dask at {self.address} ({self.workers} worker threads)"

@@ -223,7 +223,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _explain(item: Any, loc: tuple[Any, ...]) -> str:
-    kind, msg = item["type"], item["msg"]
+    kind, msg = str(item["type"]), str(item["msg"])
     if kind == "extra_forbidden":
         homes = _tables_with_field(loc[-1]) if len(loc) == 1 else []
         if homes:  # a key written above its table header, say policy = ... before [sender]
