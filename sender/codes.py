@@ -9,10 +9,39 @@ inference rather than a documented fact, ``transient_source`` says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 __all__ = [
     "CATALOG",
+    "ERROR_ACCESS_DENIED",
+    "ERROR_AUTHENTICATION_FAILURE",
+    "ERROR_BAD_NETPATH",
+    "ERROR_BAD_NET_NAME",
+    "ERROR_BUSY",
+    "ERROR_FROM_DEVICE",
+    "ERROR_INVALID_PASSWORD",
+    "ERROR_LINE_BUSY",
+    "ERROR_LOGON_FAILURE",
+    "ERROR_NETNAME_DELETED",
+    "ERROR_NETWORK_UNREACHABLE",
+    "ERROR_NO_ANSWER",
+    "ERROR_NO_CARRIER",
+    "ERROR_NO_DIALTONE",
+    "ERROR_NO_NETWORK",
+    "ERROR_PORT_DISCONNECTED",
+    "ERROR_PORT_NOT_AVAILABLE",
+    "ERROR_PPP_LCP_TERMINATED",
+    "ERROR_PPP_NO_ADDRESS_ASSIGNED",
+    "ERROR_PPP_TIMEOUT",
+    "ERROR_REMOTE_DISCONNECTION",
+    "ERROR_REM_NOT_LIST",
+    "ERROR_REQUEST_TIMEOUT",
+    "ERROR_REQ_NOT_ACCEP",
+    "ERROR_SEM_TIMEOUT",
+    "ERROR_SERVER_NOT_RESPONDING",
+    "ERROR_SESSION_CREDENTIAL_CONFLICT",
+    "ERROR_SHARING_PAUSED",
+    "ERROR_UNEXP_NET_ERR",
     "Code",
     "DEFAULT_RETRYABLE",
     "LINK_SUSPECT",
@@ -35,6 +64,39 @@ class Code:
     transient: bool
     cause: str
     transient_source: str = "[I] modelling inference"
+
+
+# The codes by name: sim/ and sender/ use these, never bare numbers. Each name is the
+# catalog symbol of its number (tests/sender/test_codes.py checks both ways).
+ERROR_ACCESS_DENIED: Final = 5
+ERROR_REM_NOT_LIST: Final = 51
+ERROR_BAD_NETPATH: Final = 53
+ERROR_UNEXP_NET_ERR: Final = 59
+ERROR_NETNAME_DELETED: Final = 64
+ERROR_BAD_NET_NAME: Final = 67
+ERROR_SHARING_PAUSED: Final = 70
+ERROR_REQ_NOT_ACCEP: Final = 71
+ERROR_INVALID_PASSWORD: Final = 86
+ERROR_SEM_TIMEOUT: Final = 121
+ERROR_BUSY: Final = 170
+ERROR_SESSION_CREDENTIAL_CONFLICT: Final = 1219
+ERROR_NO_NETWORK: Final = 1222
+ERROR_NETWORK_UNREACHABLE: Final = 1231
+ERROR_LOGON_FAILURE: Final = 1326
+ERROR_PORT_DISCONNECTED: Final = 619
+ERROR_REMOTE_DISCONNECTION: Final = 629
+ERROR_PORT_NOT_AVAILABLE: Final = 633
+ERROR_REQUEST_TIMEOUT: Final = 638
+ERROR_SERVER_NOT_RESPONDING: Final = 650
+ERROR_FROM_DEVICE: Final = 651
+ERROR_LINE_BUSY: Final = 676
+ERROR_NO_ANSWER: Final = 678
+ERROR_NO_CARRIER: Final = 679
+ERROR_NO_DIALTONE: Final = 680
+ERROR_AUTHENTICATION_FAILURE: Final = 691
+ERROR_PPP_TIMEOUT: Final = 718
+ERROR_PPP_LCP_TERMINATED: Final = 734
+ERROR_PPP_NO_ADDRESS_ASSIGNED: Final = 738
 
 
 def _c(number: int, symbol: str, message: str, layer: Layer, transient: bool, cause: str,
@@ -125,7 +187,9 @@ DEFAULT_RETRYABLE: frozenset[int] = frozenset(c.number for c in _CODES if c.tran
 #: Map failures that implicate the link itself rather than the server: a run of these is the
 #: signal to hang up and redial (``RetryPolicy.redial_after``). [I] 70, 71 and 170 say the
 #: server was reached, so a new link would not help.
-LINK_SUSPECT: frozenset[int] = frozenset({51, 53, 59, 64, 121, 1222, 1231})
+LINK_SUSPECT: frozenset[int] = frozenset({
+    ERROR_REM_NOT_LIST, ERROR_BAD_NETPATH, ERROR_UNEXP_NET_ERR, ERROR_NETNAME_DELETED,
+    ERROR_SEM_TIMEOUT, ERROR_NO_NETWORK, ERROR_NETWORK_UNREACHABLE})
 
 
 def lookup(number: int) -> Code | None:

@@ -52,7 +52,7 @@ from typing import Annotated, Any, TypeAlias, Union, get_args, get_origin
 import pandas as pd
 from pydantic import BaseModel, BeforeValidator, ValidationError
 
-from sender.codes import symbol_of
+from sender.codes import ERROR_BAD_NETPATH, symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import parse_duration
 from sim.run.executors import LocalExecutor
@@ -248,12 +248,12 @@ def _as_summary(data: Summary | pd.DataFrame) -> Summary:
 def _summary_row(summary: Summary) -> dict[str, Any]:
     n = summary.trials
     low, high = summary.ci95
-    count53 = summary.failures.get(53, 0)
+    count53 = summary.failures.get(ERROR_BAD_NETPATH, 0)
     low53, high53 = wilson_interval(count53, n)
     ct, lt = summary.connect_time, summary.line_time
     return {
         "trials": n, "successes": summary.successes, "success_rate": summary.success_rate,
-        "ci_low": low, "ci_high": high, "rate_53": summary.rate(53),
+        "ci_low": low, "ci_high": high, "rate_53": summary.rate(ERROR_BAD_NETPATH),
         "ci53_low": low53, "ci53_high": high53,
         "attempts_mean": summary.attempts / n if n else math.nan,
         "dials_mean": summary.dials / n if n else math.nan,

@@ -24,7 +24,16 @@ except ImportError:  # pragma: no cover - exercised only without the plot extra
     raise OutputError(f"sim.plots: needs matplotlib, which is not installed; {INSTALL_HINT}"
                       ) from None
 
-__all__ = ["Axes", "Figure", "axes_of", "fit_text", "new_figure", "percent_axis", "renderer"]
+__all__ = ["FAULT_COLORS", "Axes", "Figure", "axes_of", "fit_text", "new_figure", "percent_axis",
+           "renderer"]
+
+#: One colour per fault kind (``sim.scenario.schema.FAULT_KINDS``; tests check the keys), shared
+#: by the trial and fleet timelines.
+FAULT_COLORS: dict[str, str] = {
+    "link_outage": "#e53935", "latency_spike": "#fb8c00", "wins_unavailable": "#8e24aa",
+    "server_paused": "#6d4c41", "share_missing": "#d81b60", "ports_held": "#757575",
+    "bad_credentials": "#827717",
+}
 
 
 def new_figure(width: float, height: float, nrows: int = 1, ncols: int = 1,

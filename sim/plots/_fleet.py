@@ -52,7 +52,8 @@ from matplotlib.ticker import MaxNLocator
 
 from sender.codes import symbol_of
 from sender.effects import AddConnection, Connected, Failed, GaveUp
-from sim.plots._base import Axes, Figure, fit_text, new_figure, renderer
+from sim.plots._base import FAULT_COLORS, Axes, Figure, fit_text, new_figure, renderer
+from sim.world.events import FaultEvent, RasEvent, SenderEvent, Source
 from sim.world.trace import TraceEvent
 
 __all__ = ["FleetParts", "SenderRow", "fleet_parts", "fleet_timeline"]
@@ -62,11 +63,6 @@ _PHASES = {  # port-hold phase: (legend text, colour)
     "dialing": ("port held: dialing (RasDial phases)", "#90caf9"),
     "mapping": ("port held: connected, mapping the share", "#ffb74d"),
     "sending": ("port held: sending, then hang-up", "#66bb6a"),
-}
-_FAULT_COLORS = {
-    "link_outage": "#e53935", "latency_spike": "#fb8c00", "wins_unavailable": "#8e24aa",
-    "server_paused": "#6d4c41", "share_missing": "#d81b60", "ports_held": "#757575",
-    "bad_credentials": "#827717",
 }
 
 
@@ -128,7 +124,7 @@ def fleet_parts(events: Iterable[TraceEvent], senders: int, capacity: int, *,
     for e in events:
         t, k = e.t, e.get("sender")
         if k is None:
-            if (e.source, e.kind) == ("fault", "begin"):
+            if (e.source, e.kind) == (Source.FAULT, FaultEvent.BEGIN):
                 duration = e.get("duration")
                 label, kind = str(e.get("fault")), str(e.get("fault_kind"))
                 stop = t + duration if math.isfinite(duration) else end
@@ -136,7 +132,7 @@ def fleet_parts(events: Iterable[TraceEvent], senders: int, capacity: int, *,
                 if kind == "ports_held":  # it takes ports now: how many is not traced
                     held += 1
                     ports.append((t, math.nan))
-            elif (e.source, e.kind) == ("fault", "end"):
+            elif (e.source, e.kind) == (Source.FAULT, FaultEvent.END):
                 label = str(e.get("fault"))
                 began, kind, _ = open_faults.pop(label, (t, str(e.get("fault_kind")), t))
                 faults.append((began, t, kind, label))
@@ -148,41 +144,41 @@ def fleet_parts(events: Iterable[TraceEvent], senders: int, capacity: int, *,
         while k >= len(rows):
             rows.append(SenderRow(len(rows)))
         row = rows[k]
-        if e.source in ("sender", "ras"):  # its life: link and name-path events may trail
+        if e.source in (Source.SENDER, Source.RAS):  # its life: link and name-path events may trail
             row.first, row.last = min(row.first, t), max(row.last, t)
         key = (e.source, e.kind)
-        if key in (("ras", "port_taken"), ("ras", "predialed")):
-            row.switch(e.get("since", t) if e.kind == "predialed" else t, "dialing")
+        if key in ((Source.RAS, RasEvent.PORT_TAKEN), (Source.RAS, RasEvent.PREDIALED)):
+            row.switch(e.get("since", t) if e.kind == RasEvent.PREDIALED else t, "dialing")
             own += 1
             own_series.append((t, own))
-            if e.kind == "port_taken":
+            if e.kind == RasEvent.PORT_TAKEN:
                 ports.append((t, float(e.get("in_use"))))
-        elif key == ("ras", "port_freed"):
+        elif key == (Source.RAS, RasEvent.PORT_FREED):
             row.switch(t, None)
             own = max(0, own - 1)
             own_series.append((t, own))
             ports.append((t, float(e.get("in_use"))))
-        elif key == ("ras", "connected"):
+        elif key == (Source.RAS, RasEvent.CONNECTED):
             if row.open_phase is not None:
                 row.switch(t, "mapping")
-        elif key == ("sender", "sending"):
+        elif key == (Source.SENDER, SenderEvent.SENDING):
             if row.open_phase is not None:
                 row.switch(t, "sending")
-        elif key == ("ras", "no_port"):
+        elif key == (Source.RAS, RasEvent.NO_PORT):
             row.busy.append((t, int(e.get("code"))))
             if shared:
                 ports.append((t, float(capacity)))  # refused: the pool is full
-        elif key == ("ras", "phase_failed"):
+        elif key == (Source.RAS, RasEvent.PHASE_FAILED):
             row.dial_failed.append((t, int(e.get("code"))))
-        elif key == ("sender", "effect"):
+        elif key == (Source.SENDER, SenderEvent.EFFECT):
             row.pending = (e.get("effect"), t)
-        elif key == ("sender", "result") and row.pending is not None:
+        elif key == (Source.SENDER, SenderEvent.RESULT) and row.pending is not None:
             effect, began = row.pending
             row.pending = None
             if isinstance(effect, AddConnection):
                 result = e.get("result")
                 row.maps.append((began, result.code if isinstance(result, Failed) else 0))
-        elif key == ("sender", "outcome"):
+        elif key == (Source.SENDER, SenderEvent.OUTCOME):
             outcome = e.get("outcome")
             if isinstance(outcome, Connected):
                 row.connected = t
@@ -432,7 +428,7 @@ def _draw_faults(strip: Axes, shaded: Sequence[Axes], parts: FleetParts, rows: l
     names: list[tuple[Any, float, float]] = []
     right = strip.get_xlim()[1]
     for (began, stop, kind, label), row in zip(parts.faults, rows, strict=True):
-        color = _FAULT_COLORS.get(kind, "#757575")
+        color = FAULT_COLORS.get(kind, "#757575")
         left = max(began, 0.0)
         stop = max(min(stop, right), left)
         strip.add_patch(Rectangle((left, row + 0.1), stop - left, 0.8, facecolor=color,
@@ -448,7 +444,7 @@ def _draw_faults(strip: Axes, shaded: Sequence[Axes], parts: FleetParts, rows: l
             named[kind].append(label)
     for kind, labels in named.items():
         listed = ", ".join(labels[:3]) + (", …" if len(labels) > 3 else "")
-        legend.append(Patch(facecolor=_FAULT_COLORS.get(kind, "#757575"),
+        legend.append(Patch(facecolor=FAULT_COLORS.get(kind, "#757575"),
                             label=f"fault: {kind.replace('_', ' ')} ({listed})"))
     return names
 

@@ -20,16 +20,26 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sender.codes import symbol_of
+from sender.codes import ERROR_BAD_NETPATH, symbol_of
 from sender.effects import AddConnection, Connected, Dial, Failed, GaveUp, HangUp, Sleep
+from sim.world.events import (
+    SMB_STEPS,
+    FaultEvent,
+    LinkEvent,
+    NamePathEvent,
+    NetbtEvent,
+    RasEvent,
+    SenderEvent,
+    SmbEvent,
+    Source,
+    TcpEvent,
+)
 from sim.world.trace import TraceEvent
 
 __all__ = ["LANES", "Mark", "Span", "TimelineParts", "timeline_parts"]
 
 #: Lanes from top to bottom.
 LANES = ("sender", "steps", "name path", "link", "RAS", "faults")
-
-_SMB_STEPS = ("netbios_session", "negotiate", "session_setup", "tree_connect")
 
 
 @dataclass(slots=True)
@@ -121,10 +131,10 @@ def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
     maps = dials = 0
     for e in events:
         t, key = e.t, (e.source, e.kind)
-        if e.source == "sender":
-            if e.kind == "effect":
+        if e.source == Source.SENDER:
+            if e.kind == SenderEvent.EFFECT:
                 pending = (e.get("effect"), t)
-            elif e.kind == "result" and pending is not None:
+            elif e.kind == SenderEvent.RESULT and pending is not None:
                 effect, began = pending
                 pending = None
                 result = e.get("result")
@@ -143,7 +153,7 @@ def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
                                               note=f"{effect.seconds:g}"))
                 elif isinstance(effect, HangUp):
                     b.parts.spans.append(Span("sender", began, t, "hangup"))
-            elif e.kind == "outcome":
+            elif e.kind == SenderEvent.OUTCOME:
                 outcome = e.get("outcome")
                 if isinstance(outcome, Connected):
                     b.parts.verdict = "connected"
@@ -155,82 +165,82 @@ def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
                 b.parts.attempts = getattr(outcome, "attempts", maps)
                 b.parts.dials = getattr(outcome, "dials", dials)
         # --- RAS: the port held, the dial phases -----------------------------------------
-        elif key == ("ras", "port_taken"):
+        elif key == (Source.RAS, RasEvent.PORT_TAKEN):
             b.begin("port", Span("RAS", t, t, "port"))
-        elif key == ("ras", "predialed"):
+        elif key == (Source.RAS, RasEvent.PREDIALED):
             b.begin("port", Span("RAS", e.get("since"), t, "port", note="predialed"))
-        elif key == ("ras", "port_freed"):
+        elif key == (Source.RAS, RasEvent.PORT_FREED):
             b.close("port", t)
-        elif key == ("ras", "phase"):
+        elif key == (Source.RAS, RasEvent.PHASE):
             b.begin("phase", Span("RAS", t, t, f"phase_{e.get('phase')}"))
-        elif key == ("ras", "phase_failed"):
+        elif key == (Source.RAS, RasEvent.PHASE_FAILED):
             b.close("phase", t, code=e.get("code"))
-        elif key == ("ras", "connected"):
+        elif key == (Source.RAS, RasEvent.CONNECTED):
             b.close("phase", t)
             b.parts.marks.append(Mark("RAS", t, "ras_connected"))
-        elif key == ("ras", "already_connected"):
+        elif key == (Source.RAS, RasEvent.ALREADY_CONNECTED):
             b.parts.marks.append(Mark("RAS", t, "ras_connected"))
-        elif key == ("ras", "no_port"):
+        elif key == (Source.RAS, RasEvent.NO_PORT):
             b.parts.marks.append(Mark("RAS", t, "no_port", e.get("code")))
-        elif key == ("ras", "hangup"):
+        elif key == (Source.RAS, RasEvent.HANGUP):
             b.parts.marks.append(Mark("RAS", t, "ras_hangup"))
             b.end_name_path(t)
         # --- link ------------------------------------------------------------------------
-        elif key == ("link", "up"):
+        elif key == (Source.LINK, LinkEvent.UP):
             b.begin("link", Span("link", e.get("since"), t, "link_up"))
-        elif key == ("link", "down"):
+        elif key == (Source.LINK, LinkEvent.DOWN):
             b.close("link", t)
             b.end_name_path(t)
-        elif key == ("link", "outage"):
+        elif key == (Source.LINK, LinkEvent.OUTAGE):
             b.begin(f"outage:{e.get('fault')}", Span("link", t, t, "outage",
                                                      note=str(e.get("fault"))))
-        elif key == ("link", "outage_over"):
+        elif key == (Source.LINK, LinkEvent.OUTAGE_OVER):
             b.close(f"outage:{e.get('fault')}", t)
-        elif key == ("link", "spike"):
+        elif key == (Source.LINK, LinkEvent.SPIKE):
             b.begin(f"spike:{e.get('fault')}", Span("link", t, t, "spike",
                                                     note=f"{e.get('factor'):g}"))
-        elif key == ("link", "spike_over"):
+        elif key == (Source.LINK, LinkEvent.SPIKE_OVER):
             b.close(f"spike:{e.get('fault')}", t)
         # --- name path: not ready until ready_at, then ready until the link goes ---------
-        elif key == ("name_path", "lag"):
+        elif key == (Source.NAME_PATH, NamePathEvent.LAG):
             ready_at, lag = e.get("ready_at"), e.get("lag")
             b.end_name_path(t)
             b.parts.spans.append(Span("name path", ready_at - lag, ready_at, "not_ready",
                                       note=f"{lag:.1f}"))
             b.begin("name", Span("name path", ready_at, ready_at, "ready"))
         # --- the protocol steps of a map attempt -----------------------------------------
-        elif key == ("netbt", "wins_query"):
+        elif key == (Source.NETBT, NetbtEvent.WINS_QUERY):
             if e.get("n") == 1:
                 b.begin("step:wins", Span("steps", t, t, "wins"))
             b.parts.marks.append(Mark("steps", t, "wins_query", number=e.get("n")))
-        elif key == ("netbt", "resolved"):
+        elif key == (Source.NETBT, NetbtEvent.RESOLVED):
             b.close("step:wins", t)
-        elif key == ("netbt", "cache_hit"):
+        elif key == (Source.NETBT, NetbtEvent.CACHE_HIT):
             b.parts.marks.append(Mark("steps", t, "cache_hit"))
-        elif key == ("netbt", "wins_gave_up"):
+        elif key == (Source.NETBT, NetbtEvent.WINS_GAVE_UP):
             b.close("step:wins", t, kind="wins_failed")
             b.begin("step:bcast", Span("steps", t, t, "broadcast"))
-        elif key == ("netbt", "broadcast_gave_up"):
-            b.close("step:bcast", t, code=53)
-        elif key == ("tcp", "syn"):
+        elif key == (Source.NETBT, NetbtEvent.BROADCAST_GAVE_UP):
+            b.close("step:bcast", t, code=ERROR_BAD_NETPATH)
+        elif key == (Source.TCP, TcpEvent.SYN):
             if e.get("n") == 1:
                 b.begin("step:tcp", Span("steps", t, t, "tcp"))
             b.parts.marks.append(Mark("steps", t, "syn", number=e.get("n")))
-        elif key == ("tcp", "established"):
+        elif key == (Source.TCP, TcpEvent.ESTABLISHED):
             b.close("step:tcp", t)
-        elif key == ("tcp", "gave_up"):
-            b.close("step:tcp", t, kind="tcp_failed", code=53)
-        elif e.source == "smb" and e.kind in _SMB_STEPS:
+        elif key == (Source.TCP, TcpEvent.GAVE_UP):
+            b.close("step:tcp", t, kind="tcp_failed", code=ERROR_BAD_NETPATH)
+        elif e.source == Source.SMB and e.kind in SMB_STEPS:
             b.begin("step:smb", Span("steps", t, t, e.kind))
-        elif key == ("smb", "failed"):
+        elif key == (Source.SMB, SmbEvent.FAILED):
             b.close("step:smb", t, code=e.get("code"))
         # --- faults ----------------------------------------------------------------------
-        elif key == ("fault", "begin"):
+        elif key == (Source.FAULT, FaultEvent.BEGIN):
             duration = e.get("duration")
             span = Span("faults", t, t + duration if math.isfinite(duration) else t,
                         f"fault_{e.get('fault_kind')}", note=str(e.get("fault")))
             b.begin(f"fault:{e.get('fault')}:{t!r}", span)
-        elif key == ("fault", "end"):
+        elif key == (Source.FAULT, FaultEvent.END):
             for lane_key in [k for k in b.open if k[1].startswith(f"fault:{e.get('fault')}:")]:
                 b.close(lane_key[1], t)
     # Rule 2: what is still open ends with the trial.

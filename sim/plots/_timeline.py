@@ -28,8 +28,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.transforms import ScaledTranslation
 
-from sender.codes import symbol_of
-from sim.plots._base import Axes, Figure, axes_of, fit_text, renderer
+from sender.codes import ERROR_BAD_NETPATH, symbol_of
+from sim.plots._base import FAULT_COLORS, Axes, Figure, axes_of, fit_text, renderer
 from sim.plots._spans import LANES, Span, timeline_parts
 from sim.world.trace import TraceEvent
 
@@ -84,11 +84,6 @@ _STYLES: dict[str, _Style] = {
     "phase_project": _Style("dial: PPP projection", "#1565c0", height=0.46,
                             text_color="white"),
 }
-_FAULT_COLORS = {
-    "link_outage": "#e53935", "latency_spike": "#fb8c00", "wins_unavailable": "#8e24aa",
-    "server_paused": "#6d4c41", "share_missing": "#d81b60", "ports_held": "#757575",
-    "bad_credentials": "#827717",
-}
 _LANE_TITLES = {
     "sender": "sender", "steps": "map steps", "name path": "name path", "link": "link",
     "RAS": "RAS port\n& dial", "faults": "faults",
@@ -118,7 +113,7 @@ _HATCHED_TEXT_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "alpha"
 def _style(span: Span) -> _Style:
     if span.kind.startswith("fault_"):
         kind = span.kind.removeprefix("fault_")
-        return _Style(f"fault: {kind.replace('_', ' ')}", _FAULT_COLORS.get(kind, "#757575"),
+        return _Style(f"fault: {kind.replace('_', ' ')}", FAULT_COLORS.get(kind, "#757575"),
                       height=0.5, text_color="white")
     return _STYLES[span.kind]
 
@@ -148,10 +143,11 @@ def _texts(span: Span) -> list[str]:
         return [f"{what} since {since} s (dialed by hand)", f"{what} since {since} s",
                 f"since {since} s"]
     if kind == "broadcast":
-        return ["broadcast → 53", "bcast", "→53"] if code else ["broadcast", "bcast"]
+        return ([f"broadcast → {ERROR_BAD_NETPATH}", "bcast", f"→{ERROR_BAD_NETPATH}"] if code
+                else ["broadcast", "bcast"])
     short = {
         "wins": ["WINS", "W"], "wins_failed": ["WINS: no answer", "WINS"],
-        "tcp": ["TCP", "T"], "tcp_failed": ["TCP gave up → 53", "TCP"],
+        "tcp": ["TCP", "T"], "tcp_failed": [f"TCP gave up → {ERROR_BAD_NETPATH}", "TCP"],
         "netbios_session": ["NetBIOS", "NBT"], "negotiate": ["negotiate", "neg"],
         "session_setup": ["setup", "set"], "tree_connect": ["tree", "tr"],
         "phase_connect": ["connect", "conn"], "phase_authenticate": ["authenticate", "auth"],

@@ -15,6 +15,17 @@ from typing import Any
 
 from sender.codes import symbol_of
 from sender.effects import AddConnection, Connected, Dial, Failed, GaveUp, HangUp, Sleep
+from sim.world.events import (
+    FaultEvent,
+    LinkEvent,
+    NamePathEvent,
+    NetbtEvent,
+    RasEvent,
+    SenderEvent,
+    SmbEvent,
+    Source,
+    TcpEvent,
+)
 from sim.world.trace import TraceEvent
 
 __all__ = ["jsonl", "sender_log", "timeline"]
@@ -28,17 +39,17 @@ def _t(seconds: float) -> str:
 def sender_log(events: Sequence[TraceEvent], *, server: str, site: str) -> list[str]:
     """What SMS 2.0's Sender.log would have said, one line per entry, with virtual times."""
     lines: list[str] = []
-    outcome = next((e.get("outcome") for e in events if e.kind == "outcome"), None)
+    outcome = next((e.get("outcome") for e in events if e.kind == SenderEvent.OUTCOME), None)
     failures_left = sum(1 for e in events
-                        if e.kind == "result" and isinstance(e.get("result"), Failed))
+                        if e.kind == SenderEvent.RESULT and isinstance(e.get("result"), Failed))
     pending: Any = None
     for event in events:
-        if event.source != "sender":
+        if event.source != Source.SENDER:
             continue
-        if event.kind == "effect":
+        if event.kind == SenderEvent.EFFECT:
             pending = event.get("effect")
             lines.extend(_effect_lines(event.t, pending))
-        elif event.kind == "result":
+        elif event.kind == SenderEvent.RESULT:
             result = event.get("result")
             if isinstance(result, Failed):
                 failures_left -= 1
@@ -49,7 +60,7 @@ def sender_log(events: Sequence[TraceEvent], *, server: str, site: str) -> list[
                 lines.append(f"{_t(event.t)}  RAS connection to {pending.entry} established.")
             elif isinstance(pending, AddConnection):
                 lines.append(f"{_t(event.t)}  Connected to {pending.remote}.")
-        elif event.kind == "outcome" and isinstance(event.get("outcome"), GaveUp):
+        elif event.kind == SenderEvent.OUTCOME and isinstance(event.get("outcome"), GaveUp):
             t = event.t
             lines += [
                 f"{_t(t)}  Cannot connect to server \\\\{server} at remote site {site}, won't try "
@@ -85,7 +96,7 @@ def _failure_lines(t: float, effect: Any, result: Failed, retryable: bool) -> li
 
 # --- timeline -------------------------------------------------------------------------------
 def _describe_sender(event: TraceEvent) -> str:
-    if event.kind == "effect":
+    if event.kind == SenderEvent.EFFECT:
         effect = event.get("effect")
         if isinstance(effect, Dial):
             return f"Dial {effect.entry}"
@@ -94,14 +105,14 @@ def _describe_sender(event: TraceEvent) -> str:
         if isinstance(effect, Sleep):
             return f"Sleep {effect.seconds:.3f}s"
         return "HangUp"
-    if event.kind == "result":
+    if event.kind == SenderEvent.RESULT:
         result = event.get("result")
         if isinstance(result, Failed):
             return f"-> Failed {result.code} {symbol_of(result.code)}"
         return "-> Succeeded"
-    if event.kind == "sending":  # a fleet sender's send job keeps the line, then hangs up
+    if event.kind == SenderEvent.SENDING:  # a fleet sender's send job keeps the line, then hangs up
         return f"sending for {event.get('seconds'):.3f}s"
-    if event.kind == "sent":
+    if event.kind == SenderEvent.SENT:
         return "sent; line hung up"
     outcome = event.get("outcome")
     if isinstance(outcome, Connected):
@@ -112,37 +123,40 @@ def _describe_sender(event: TraceEvent) -> str:
 
 
 _COMPONENT_TEXT: dict[tuple[str, str], Callable[[TraceEvent], str]] = {
-    ("ras", "port_taken"): lambda e: f"port answered ({e.get('in_use')} in use)",
-    ("ras", "port_freed"): lambda e: f"port freed ({e.get('in_use')} in use)",
-    ("ras", "no_port"): lambda e: f"no free port -> {e.get('code')}",
-    ("ras", "phase"): lambda e: f"phase {e.get('phase')}",
-    ("ras", "phase_failed"): lambda e: f"phase {e.get('phase')} failed -> {e.get('code')}",
-    ("ras", "connected"): lambda e: "RASCS_Connected",
-    ("ras", "predialed"): lambda e: f"connection dialed by hand at {e.get('since'):.1f}s (RASDIAL)",
-    ("ras", "already_connected"): lambda e: "entry already connected: using it",
-    ("ras", "hangup"): lambda e: "RasHangUp",
-    ("link", "up"): lambda e: "link up",
-    ("link", "carrying"): lambda e: "link carrying traffic",
-    ("link", "down"): lambda e: f"link down ({e.get('cause')})",
-    ("link", "outage"): lambda e: f"OUTAGE begins [{e.get('fault')}]",
-    ("link", "outage_over"): lambda e: f"outage over [{e.get('fault')}]",
-    ("link", "spike"): lambda e: f"latency x{e.get('factor'):g} [{e.get('fault')}]",
-    ("link", "spike_over"): lambda e: f"latency spike over [{e.get('fault')}]",
-    ("name_path", "lag"): lambda e: (f"name path ready at {e.get('ready_at'):.3f}s "
-                                     f"(lag {e.get('lag'):.3f}s)"),
-    ("netbt", "wins_query"): lambda e: f"WINS name query {e.get('n')}",
-    ("netbt", "resolved"): lambda e: "name resolved",
-    ("netbt", "cache_hit"): lambda e: "name in NetBT cache",
-    ("netbt", "wins_gave_up"): lambda e: "WINS gave up (no answer)",
-    ("netbt", "broadcast_gave_up"): lambda e: "broadcast gave up (cannot cross the RAS link)",
-    ("tcp", "syn"): lambda e: f"SYN {e.get('n')} to port 139",
-    ("tcp", "established"): lambda e: "TCP established",
-    ("tcp", "gave_up"): lambda e: "TCP connect gave up",
-    ("smb", "failed"): lambda e: f"{e.get('step')} failed -> {e.get('code')}",
-    ("fault", "begin"): lambda e: (f"fault {e.get('fault')} begins"
-                                   + ("" if math.isinf(e.get('duration')) else
-                                      f" for {e.get('duration'):.3f}s")),
-    ("fault", "end"): lambda e: f"fault {e.get('fault')} ends",
+    (Source.RAS, RasEvent.PORT_TAKEN): lambda e: f"port answered ({e.get('in_use')} in use)",
+    (Source.RAS, RasEvent.PORT_FREED): lambda e: f"port freed ({e.get('in_use')} in use)",
+    (Source.RAS, RasEvent.NO_PORT): lambda e: f"no free port -> {e.get('code')}",
+    (Source.RAS, RasEvent.PHASE): lambda e: f"phase {e.get('phase')}",
+    (Source.RAS, RasEvent.PHASE_FAILED):
+        lambda e: f"phase {e.get('phase')} failed -> {e.get('code')}",
+    (Source.RAS, RasEvent.CONNECTED): lambda e: "RASCS_Connected",
+    (Source.RAS, RasEvent.PREDIALED):
+        lambda e: f"connection dialed by hand at {e.get('since'):.1f}s (RASDIAL)",
+    (Source.RAS, RasEvent.ALREADY_CONNECTED): lambda e: "entry already connected: using it",
+    (Source.RAS, RasEvent.HANGUP): lambda e: "RasHangUp",
+    (Source.LINK, LinkEvent.UP): lambda e: "link up",
+    (Source.LINK, LinkEvent.CARRYING): lambda e: "link carrying traffic",
+    (Source.LINK, LinkEvent.DOWN): lambda e: f"link down ({e.get('cause')})",
+    (Source.LINK, LinkEvent.OUTAGE): lambda e: f"OUTAGE begins [{e.get('fault')}]",
+    (Source.LINK, LinkEvent.OUTAGE_OVER): lambda e: f"outage over [{e.get('fault')}]",
+    (Source.LINK, LinkEvent.SPIKE): lambda e: f"latency x{e.get('factor'):g} [{e.get('fault')}]",
+    (Source.LINK, LinkEvent.SPIKE_OVER): lambda e: f"latency spike over [{e.get('fault')}]",
+    (Source.NAME_PATH, NamePathEvent.LAG):
+        lambda e: f"name path ready at {e.get('ready_at'):.3f}s (lag {e.get('lag'):.3f}s)",
+    (Source.NETBT, NetbtEvent.WINS_QUERY): lambda e: f"WINS name query {e.get('n')}",
+    (Source.NETBT, NetbtEvent.RESOLVED): lambda e: "name resolved",
+    (Source.NETBT, NetbtEvent.CACHE_HIT): lambda e: "name in NetBT cache",
+    (Source.NETBT, NetbtEvent.WINS_GAVE_UP): lambda e: "WINS gave up (no answer)",
+    (Source.NETBT, NetbtEvent.BROADCAST_GAVE_UP):
+        lambda e: "broadcast gave up (cannot cross the RAS link)",
+    (Source.TCP, TcpEvent.SYN): lambda e: f"SYN {e.get('n')} to port 139",
+    (Source.TCP, TcpEvent.ESTABLISHED): lambda e: "TCP established",
+    (Source.TCP, TcpEvent.GAVE_UP): lambda e: "TCP connect gave up",
+    (Source.SMB, SmbEvent.FAILED): lambda e: f"{e.get('step')} failed -> {e.get('code')}",
+    (Source.FAULT, FaultEvent.BEGIN): lambda e: (f"fault {e.get('fault')} begins"
+                                                 + ("" if math.isinf(e.get('duration')) else
+                                                    f" for {e.get('duration'):.3f}s")),
+    (Source.FAULT, FaultEvent.END): lambda e: f"fault {e.get('fault')} ends",
 }
 
 
@@ -153,7 +167,7 @@ def timeline(events: Iterable[TraceEvent]) -> list[str]:
     for event in events:
         k = event.get("sender")
         tag = "" if k is None else f"{'s' + str(k):<4} "
-        if event.source == "sender":
+        if event.source == Source.SENDER:
             text = _describe_sender(event)
         else:
             describe = _COMPONENT_TEXT.get((event.source, event.kind))

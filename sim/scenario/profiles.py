@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sender.codes import (
+    ERROR_FROM_DEVICE,
+    ERROR_NO_ANSWER,
+    ERROR_NO_CARRIER,
+    ERROR_REMOTE_DISCONNECTION,
+)
+
 __all__ = ["PROFILES"]
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -22,7 +29,8 @@ PROFILES: dict[str, dict[str, Any]] = {
             "authenticate": {"dist": "lognormal", "median": "2.5s", "p95": "8s"},
             "project": {"dist": "lognormal", "median": "1.5s", "p95": "5s"},
             # 629 then 651 on 9600-bps SDLC (Q162594); 5-15% of dials [I] (domain-facts 7).
-            "connect_failure": {"rate": 0.08, "codes": [629, 651]},
+            "connect_failure": {"rate": 0.08,
+                                "codes": [ERROR_REMOTE_DISCONNECTION, ERROR_FROM_DEVICE]},
         },
         "link": {
             # One way 0.5-2.5 s under load [I] (domain-facts 7): median 0.6 s, p95 1.8 s.
@@ -46,7 +54,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "authenticate": {"dist": "lognormal", "median": "2s", "p95": "5s"},
             "project": {"dist": "lognormal", "median": "1s", "p95": "3s"},
             # no answer 2-5% [I] (domain-facts 7); busy lines come from the port pool.
-            "connect_failure": {"rate": 0.03, "codes": [678, 679]},
+            "connect_failure": {"rate": 0.03, "codes": [ERROR_NO_ANSWER, ERROR_NO_CARRIER]},
         },
         "link": {
             # 0.08-0.3 s one way [I]; RTT 160 to >600 ms at 14.4 kbps [C] RFC 1661 note.
@@ -61,7 +69,7 @@ PROFILES: dict[str, dict[str, Any]] = {
             "connect": {"dist": "lognormal", "median": "1.5s", "p95": "3s"},
             "authenticate": {"dist": "lognormal", "median": "500ms", "p95": "1s"},
             "project": {"dist": "lognormal", "median": "500ms", "p95": "1s"},
-            "connect_failure": {"rate": 0.01, "codes": [678]},
+            "connect_failure": {"rate": 0.01, "codes": [ERROR_NO_ANSWER]},
         },
         "link": {
             # 0.015-0.05 s one way [I] (domain-facts 7).

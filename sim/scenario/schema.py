@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,6 +27,12 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from sender.codes import (
+    ERROR_FROM_DEVICE,
+    ERROR_LINE_BUSY,
+    ERROR_PPP_NO_ADDRESS_ASSIGNED,
+    ERROR_PPP_TIMEOUT,
+)
 from sender.policy import JITTER_MODES
 from sim.draws.distributions import Distribution, Duration
 from sim.draws.units import parse_duration
@@ -35,6 +41,7 @@ from sim.scenario.fleet_spec import FleetSpec
 
 __all__ = [
     "FAULT_KINDS",
+    "FaultKind",
     "MILESTONES",
     "ExpectSpec",
     "FaultSpec",
@@ -145,7 +152,7 @@ class PhaseFailure(_Strict):
     """A dial phase fails with probability ``rate``, with a code drawn from ``codes``."""
 
     rate: Probability = 0.0
-    codes: list[Code] = Field(default_factory=lambda: [651])
+    codes: list[Code] = Field(default_factory=lambda: [ERROR_FROM_DEVICE])
 
     @model_validator(mode="after")
     def _codes_when_failing(self) -> PhaseFailure:
@@ -158,7 +165,9 @@ class RasSpec(_Strict):
     """The remote RAS server and the dial: a shared port pool and three dial phases."""
 
     ports: int = Field(default=1, ge=1, le=1000)
-    no_port_code: Literal[676, 633] = 676  # busy line, or port in use (Q196077)
+    # Busy line or port in use (Q196077): ERROR_LINE_BUSY, ERROR_PORT_NOT_AVAILABLE. A
+    # Literal needs the numbers themselves; tests/scenario checks they are those two codes.
+    no_port_code: Literal[676, 633] = ERROR_LINE_BUSY
     busy_after: Duration = 2.0  # [I] time until a busy signal is reported
     predialed: Duration | None = None  # the RASDIAL-first workaround: up this long before t=0
     connect: Distribution
@@ -166,8 +175,8 @@ class RasSpec(_Strict):
     project: Distribution
     authenticate_timeout: Duration = 120.0  # [C] Q139300 (240 s recommended for SNA RAS)
     connect_failure: PhaseFailure = PhaseFailure()
-    authenticate_failure: PhaseFailure = PhaseFailure(codes=[718])
-    project_failure: PhaseFailure = PhaseFailure(codes=[738])
+    authenticate_failure: PhaseFailure = PhaseFailure(codes=[ERROR_PPP_TIMEOUT])
+    project_failure: PhaseFailure = PhaseFailure(codes=[ERROR_PPP_NO_ADDRESS_ASSIGNED])
     hangup: Duration = 1.0  # [I] RasHangUp returns before the port is free; ~1 s
 
 
@@ -219,7 +228,9 @@ class SmbSpec(_Strict):
 
 
 # --- faults -------------------------------------------------------------------------------
-FAULT_KINDS = (
+#: The fault kinds, defined once: the scenario's ``[[faults]] kind``, search's ``kinds``, the
+#: world's fault actions and the plots' colours all use this type.
+FaultKind = Literal[
     "link_outage",
     "latency_spike",
     "wins_unavailable",
@@ -227,7 +238,8 @@ FAULT_KINDS = (
     "share_missing",
     "ports_held",
     "bad_credentials",
-)
+]
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 MILESTONES = ("start", "dial", "connected", "first_map")
 _AT = re.compile(
     r"^\s*(?:(?P<milestone>[a-z_]+)\s*(?:\+\s*(?P<offset>.+?))?|(?P<absolute>.+?))\s*$"
@@ -242,10 +254,7 @@ class FaultSpec(_Strict):
     ``probability`` makes a scheduled fault happen in only that fraction of trials.
     """
 
-    kind: Literal[
-        "link_outage", "latency_spike", "wins_unavailable", "server_paused", "share_missing",
-        "ports_held", "bad_credentials",
-    ]
+    kind: FaultKind
     name: str | None = None
     at: str | None = None
     mean_interval: Duration | None = None
@@ -421,11 +430,6 @@ class ExpectSpec(_Strict):
 
 
 # --- search bounds (rassim search) ----------------------------------------------------------
-FaultKind = Literal[
-    "link_outage", "latency_spike", "wins_unavailable", "server_paused", "share_missing",
-    "ports_held", "bad_credentials",
-]
-
 _DEFAULT_KINDS: tuple[FaultKind, ...] = ("link_outage",)
 
 

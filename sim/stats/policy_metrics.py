@@ -34,6 +34,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from sender.codes import ERROR_BAD_NETPATH
 from sim.stats.intervals import Z95, wilson_interval
 from sim.stats.summary import GAMMA, QuantileSketch, Summary
 from sim.trial.results import TrialResult
@@ -112,7 +113,7 @@ def metrics_of(tally: Tally) -> dict[str, Estimate]:
     if n == 0:
         return {name: Estimate(None, None, None) for name in METRICS}
     low, high = wilson_interval(s.successes, n)
-    fails_53 = s.failures.get(53, 0)
+    fails_53 = s.failures.get(ERROR_BAD_NETPATH, 0)
     low53, high53 = wilson_interval(fails_53, n)
     return {
         "success_rate": Estimate(s.successes / n, low, high),

@@ -32,6 +32,7 @@ from sim.scenario.loader import load_scenario
 from sim.studies.search import Found, SearchProblem, ms_text, run_with
 from sim.trial.results import TrialResult
 from sim.trial.trial import run_trial
+from sim.world.events import FaultEvent, Source
 from sim.world.trace import Recorder
 
 __all__ = ["default_path", "write_found"]
@@ -55,7 +56,7 @@ def write_found(problem: SearchProblem, found: Found, out: Path, *, command: str
     recorder = Recorder()
     run_with(problem, found.trial, found.faults, recorder)
     began = {event.get("fault"): event.t for event in recorder.events
-             if event.source == "fault" and event.kind == "begin"}
+             if event.source == Source.FAULT and event.kind == FaultEvent.BEGIN}
     for absolute in (True, False):
         text = _text(problem, found, out, began if absolute else None, command, policy)
         tmp = temp_beside(out, suffix=".toml")

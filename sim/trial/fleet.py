@@ -35,6 +35,7 @@ from sim.scenario.schema import Scenario
 from sim.trial.results import TrialResult
 from sim.trial.setup import budget_of, target_of
 from sim.world.driver import drive
+from sim.world.events import Kind, SenderEvent, Source
 from sim.world.trace import NullTracer, Tracer
 from sim.world.world import Commons, World
 
@@ -50,7 +51,7 @@ class SenderTracer(Tracer):
         self._inner = inner
         self._k = k
 
-    def record(self, t: float, source: str, kind: str, **data: Any) -> None:
+    def record(self, t: float, source: Source, kind: Kind, **data: Any) -> None:
         self._inner.record(t, source, kind, sender=self._k, **data)
 
 
@@ -75,10 +76,10 @@ def _send_job(world: World, procedure: Any, start: float,
     env = world.env
     outcome = yield from drive(world, procedure, start)
     if isinstance(outcome, Connected):
-        world.tracer.record(env.now, "sender", "sending", seconds=transfer)
+        world.tracer.record(env.now, Source.SENDER, SenderEvent.SENDING, seconds=transfer)
         yield env.timeout(transfer)
         yield from world.ras.hangup()
-        world.tracer.record(env.now, "sender", "sent")
+        world.tracer.record(env.now, Source.SENDER, SenderEvent.SENT)
     return outcome, env.now
 
 

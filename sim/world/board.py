@@ -7,10 +7,13 @@ can read it without importing the fault processes that act on the link.
 
 from __future__ import annotations
 
+from sim.scenario.schema import FaultKind
+
 __all__ = ["BOARD_KINDS", "FaultBoard"]
 
 #: Kinds whose state lives on the board (the others act on the link or the RAS server).
-BOARD_KINDS = ("wins_unavailable", "server_paused", "share_missing", "bad_credentials")
+BOARD_KINDS: tuple[FaultKind, ...] = (
+    "wins_unavailable", "server_paused", "share_missing", "bad_credentials")
 
 
 class FaultBoard:
@@ -21,10 +24,10 @@ class FaultBoard:
     def __init__(self) -> None:
         #: Active labels by kind (one of ``BOARD_KINDS``); a kind is added when a fault of
         #: it first begins, so a trial without faults builds no lists.
-        self.active: dict[str, list[str]] = {}
+        self.active: dict[FaultKind, list[str]] = {}
         self.touched: set[str] = set()
 
-    def first_active(self, kind: str) -> str | None:
+    def first_active(self, kind: FaultKind) -> str | None:
         """The label of an active fault of ``kind``, or None; marks it as having touched."""
         labels = self.active.get(kind)
         if not labels:

@@ -13,6 +13,7 @@ import simpy
 
 from sender.effects import Outcome
 from sender.procedure import Procedure
+from sim.world.events import SenderEvent, Source
 from sim.world.world import World
 
 __all__ = ["drive"]
@@ -26,12 +27,12 @@ def drive(world: World, procedure: Procedure, start: float = 0.0
         yield env.timeout(start)
     effect = next(procedure)
     while True:
-        tracer.record(env.now, "sender", "effect", effect=effect)
+        tracer.record(env.now, Source.SENDER, SenderEvent.EFFECT, effect=effect)
         result = yield from world.perform(effect)
-        tracer.record(env.now, "sender", "result", result=result)
+        tracer.record(env.now, Source.SENDER, SenderEvent.RESULT, result=result)
         try:
             effect = procedure.send(result)
         except StopIteration as stop:
             outcome: Outcome = stop.value
-            tracer.record(env.now, "sender", "outcome", outcome=outcome)
+            tracer.record(env.now, Source.SENDER, SenderEvent.OUTCOME, outcome=outcome)
             return outcome

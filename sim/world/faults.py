@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.draws.streams import TrialStreams
-from sim.scenario.schema import FaultSpec
+from sim.scenario.schema import FaultKind, FaultSpec
 from sim.world.board import FaultBoard
+from sim.world.events import FaultEvent, Source
 from sim.world.trace import Tracer
 
 if TYPE_CHECKING:  # type-only: the link and the ports are built before the faults
@@ -49,15 +50,15 @@ def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoa
 
         def window(duration: float, begin: Callable[[], Any] = begin,
                    end: Callable[[], None] = end, label: str = label,
-                   kind: str = spec.kind) -> Generator[simpy.Event, Any, None]:
-            tracer.record(env.now, "fault", "begin", fault=label, fault_kind=kind,
+                   kind: FaultKind = spec.kind) -> Generator[simpy.Event, Any, None]:
+            tracer.record(env.now, Source.FAULT, FaultEvent.BEGIN, fault=label, fault_kind=kind,
                           duration=duration)
             handle = begin()
             if math.isinf(duration):
                 return
             yield env.timeout(duration)
             end() if handle is None else handle.release()
-            tracer.record(env.now, "fault", "end", fault=label, fault_kind=kind)
+            tracer.record(env.now, Source.FAULT, FaultEvent.END, fault=label, fault_kind=kind)
 
         if spec.at is not None:
             env.process(_scheduled(env, spec, stream, milestones, window))

@@ -31,6 +31,7 @@ import simpy
 from sim.draws.streams import UniformStream
 from sim.scenario.schema import LinkSpec
 from sim.world.board import FaultBoard
+from sim.world.events import LinkEvent, Source
 from sim.world.trace import Tracer
 
 __all__ = ["LOST", "Channel", "Line", "Lines", "Link"]
@@ -125,34 +126,34 @@ class Link:
         self.connected = True
         self._update_carrying()
         self.up_since = since
-        self._tracer.record(self.env.now, "link", "up", since=since)
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.UP, since=since)
         if not was and self._carrying:
-            self._tracer.record(self.env.now, "link", "carrying")
+            self._tracer.record(self.env.now, Source.LINK, LinkEvent.CARRYING)
 
     def disconnect(self) -> None:
         self._lose_carriage("hang-up")
         self.connected = False
         self._update_carrying()
-        self._tracer.record(self.env.now, "link", "down", cause="hang-up")
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.DOWN, cause="hang-up")
 
     def outage_begin(self, label: str) -> None:
         self._lose_carriage(label)
         self._outages.append(label)
         self._update_carrying()
-        self._tracer.record(self.env.now, "link", "outage", fault=label)
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.OUTAGE, fault=label)
 
     def outage_end(self, label: str) -> None:
         self._outages.remove(label)
         self._update_carrying()
-        self._tracer.record(self.env.now, "link", "outage_over", fault=label)
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.OUTAGE_OVER, fault=label)
 
     def spike_begin(self, label: str, factor: float) -> None:
         self._spikes[label] = factor
-        self._tracer.record(self.env.now, "link", "spike", fault=label, factor=factor)
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.SPIKE, fault=label, factor=factor)
 
     def spike_end(self, label: str) -> None:
         del self._spikes[label]
-        self._tracer.record(self.env.now, "link", "spike_over", fault=label)
+        self._tracer.record(self.env.now, Source.LINK, LinkEvent.SPIKE_OVER, fault=label)
 
     def _lose_carriage(self, cause: str) -> None:
         if self._carrying:

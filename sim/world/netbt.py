@@ -24,10 +24,12 @@ from typing import Any, cast
 
 import simpy
 
+from sender.codes import ERROR_BAD_NETPATH
 from sim.draws.distributions import Distribution
 from sim.draws.streams import UniformStream
 from sim.scenario.schema import NetbtSpec
 from sim.world.board import FaultBoard
+from sim.world.events import NamePathEvent, NetbtEvent, Source
 from sim.world.link import LOST, Link
 from sim.world.race import first_of
 from sim.world.trace import Tracer
@@ -37,9 +39,6 @@ __all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver"]
 # [I] IP + UDP + NetBT name query / positive response, as they cross PPP.
 NAME_QUERY_BYTES = 78
 NAME_RESPONSE_BYTES = 90
-_BAD_NETPATH = 53
-
-
 class NamePath:
     """When the remote side's name service and routes answer for the current connection."""
 
@@ -54,7 +53,8 @@ class NamePath:
     def connect(self, at: float) -> None:
         lag = self._lag.ppf(self._stream.random())
         self.ready_at = at + lag
-        self._tracer.record(self.env.now, "name_path", "lag", lag=lag, ready_at=self.ready_at)
+        self._tracer.record(self.env.now, Source.NAME_PATH, NamePathEvent.LAG, lag=lag,
+                            ready_at=self.ready_at)
 
     def disconnect(self) -> None:
         self.ready_at = math.inf
@@ -89,7 +89,7 @@ class Resolver:
         env, spec = self.env, self.spec
         start = env.now
         if start < self._cached_until:
-            self._tracer.record(start, "netbt", "cache_hit")
+            self._tracer.record(start, Source.NETBT, NetbtEvent.CACHE_HIT)
             return 0
         interval = spec.name_query_timeout
         give_up = start + spec.name_query_count * interval
@@ -102,7 +102,7 @@ class Resolver:
                 answer.succeed(env.now)
 
         for query in range(spec.name_query_count):
-            self._tracer.record(env.now, "netbt", "wins_query", n=query + 1)
+            self._tracer.record(env.now, Source.NETBT, NetbtEvent.WINS_QUERY, n=query + 1)
             request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, serve).callbacks.append(on_response)
             yield first_of(env, answer, simpy.Timeout(env, start + (query + 1) * interval
                                                       - env.now))
@@ -112,10 +112,10 @@ class Resolver:
         answered_at = cast(float, answer.value) if answer.triggered else math.inf
         if answered_at < give_up:
             self._cached_until = answered_at + spec.cache_timeout
-            self._tracer.record(env.now, "netbt", "resolved")
+            self._tracer.record(env.now, Source.NETBT, NetbtEvent.RESOLVED)
             return 0
-        self._tracer.record(env.now, "netbt", "wins_gave_up")
+        self._tracer.record(env.now, Source.NETBT, NetbtEvent.WINS_GAVE_UP)
         if spec.broadcast_fallback and spec.bcast_query_count:
             yield simpy.Timeout(env, spec.bcast_query_count * spec.bcast_query_timeout)
-            self._tracer.record(env.now, "netbt", "broadcast_gave_up")
-        return _BAD_NETPATH
+            self._tracer.record(env.now, Source.NETBT, NetbtEvent.BROADCAST_GAVE_UP)
+        return ERROR_BAD_NETPATH

@@ -25,10 +25,12 @@ from typing import Any
 
 import simpy
 
+from sender.codes import ERROR_PPP_TIMEOUT
 from sender.effects import Failed, Result, Succeeded
 from sim.draws.streams import TrialStreams
 from sim.scenario.schema import PhaseFailure, RasSpec
 from sim.world.board import FaultBoard
+from sim.world.events import RasEvent, Source
 from sim.world.link import Link
 from sim.world.netbt import NamePath
 from sim.world.ports import PortPool
@@ -66,13 +68,13 @@ class RasServer:
             self._take_port(since=-spec.predialed)
             self._link.connect(since=-spec.predialed)
             self._name_path.connect(at=-spec.predialed)
-            tracer.record(env.now, "ras", "predialed", since=-spec.predialed)
+            tracer.record(env.now, Source.RAS, RasEvent.PREDIALED, since=-spec.predialed)
 
     # --- dial and hang-up ---------------------------------------------------------------
     def dial(self) -> Generator[simpy.Event, Any, Result]:
         env, spec = self.env, self.spec
         if self._port is not None and self._link.connected:
-            self._tracer.record(env.now, "ras", "already_connected")
+            self._tracer.record(env.now, Source.RAS, RasEvent.ALREADY_CONNECTED)
             self._on_connected()
             return Succeeded(env.now)
         self.dials += 1
@@ -88,12 +90,12 @@ class RasServer:
             self.busy_signals += 1
             for label in self.ports.held_by:
                 self._faults.touch(label)
-            self._tracer.record(env.now, "ras", "no_port", code=spec.no_port_code)
+            self._tracer.record(env.now, Source.RAS, RasEvent.NO_PORT, code=spec.no_port_code)
             yield env.timeout(spec.busy_after)
             return Failed(spec.no_port_code, env.now)
         self._port = request
         self._port_since = env.now
-        self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.in_use)
+        self._tracer.record(env.now, Source.RAS, RasEvent.PORT_TAKEN, in_use=self.ports.in_use)
 
         phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
             ("connect", connect, connect_roll, spec.connect_failure),
@@ -101,20 +103,21 @@ class RasServer:
             ("project", project, project_roll, spec.project_failure),
         )
         for name, duration, fail_roll, failure in phases:
-            self._tracer.record(env.now, "ras", "phase", phase=name)
+            self._tracer.record(env.now, Source.RAS, RasEvent.PHASE, phase=name)
             code = 0
             if name == "authenticate" and duration > spec.authenticate_timeout:
-                duration, code = spec.authenticate_timeout, 718
+                duration, code = spec.authenticate_timeout, ERROR_PPP_TIMEOUT
             elif fail_roll < failure.rate:
                 code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
             yield env.timeout(duration)
             if code:
-                self._tracer.record(env.now, "ras", "phase_failed", phase=name, code=code)
+                self._tracer.record(env.now, Source.RAS, RasEvent.PHASE_FAILED, phase=name,
+                                    code=code)
                 self._free_port()
                 return Failed(code, env.now)
         self._link.connect(since=env.now)
         self._name_path.connect(at=env.now)
-        self._tracer.record(env.now, "ras", "connected")
+        self._tracer.record(env.now, Source.RAS, RasEvent.CONNECTED)
         self._on_connected()
         return Succeeded(env.now)
 
@@ -123,7 +126,7 @@ class RasServer:
         if self._link.connected:
             self._link.disconnect()
         self._name_path.disconnect()
-        self._tracer.record(env.now, "ras", "hangup")
+        self._tracer.record(env.now, Source.RAS, RasEvent.HANGUP)
         yield env.timeout(self.spec.hangup)
         self._free_port()
         return Succeeded(env.now)
@@ -140,7 +143,8 @@ class RasServer:
             self.ports.give_back(self._port)
             self._line_time += self.env.now - self._port_since
             self._port = None
-            self._tracer.record(self.env.now, "ras", "port_freed", in_use=self.ports.in_use)
+            self._tracer.record(self.env.now, Source.RAS, RasEvent.PORT_FREED,
+                                in_use=self.ports.in_use)
 
     def line_time(self, at: float) -> float:
         """Port time of this sender up to ``at`` (a kept connection counts until ``at``)."""

@@ -20,9 +20,18 @@ from typing import Any, cast
 
 import simpy
 
+from sender.codes import (
+    ERROR_BAD_NET_NAME,
+    ERROR_BAD_NETPATH,
+    ERROR_LOGON_FAILURE,
+    ERROR_NETNAME_DELETED,
+    ERROR_SEM_TIMEOUT,
+    ERROR_SHARING_PAUSED,
+)
 from sender.effects import Failed, Result, Succeeded
-from sim.scenario.schema import SmbSpec, TcpSpec
+from sim.scenario.schema import FaultKind, SmbSpec, TcpSpec
 from sim.world.board import FaultBoard
+from sim.world.events import SmbEvent, Source, TcpEvent
 from sim.world.link import LOST, Link
 from sim.world.netbt import NamePath, Resolver
 from sim.world.race import first_of
@@ -31,16 +40,16 @@ from sim.world.trace import Tracer
 __all__ = ["SESSION_STEPS", "SmbClient"]
 
 SYN_BYTES = 44  # [I] IP + TCP header with MSS option
-SESSION_TIMEOUT_CODE = 121
-LINK_DROPPED_CODE = 64
-_BAD_NETPATH = 53
+SESSION_TIMEOUT_CODE = ERROR_SEM_TIMEOUT
+LINK_DROPPED_CODE = ERROR_NETNAME_DELETED
 
 #: (step, request bytes, response bytes, fault kind the server checks -> code) [I] sizes.
-SESSION_STEPS: tuple[tuple[str, int, int, tuple[tuple[str, int], ...]], ...] = (
-    ("netbios_session", 112, 44, ()),
-    ("negotiate", 190, 150, ()),
-    ("session_setup", 250, 150, (("bad_credentials", 1326),)),
-    ("tree_connect", 130, 90, (("share_missing", 67), ("server_paused", 70))),
+SESSION_STEPS: tuple[tuple[SmbEvent, int, int, tuple[tuple[FaultKind, int], ...]], ...] = (
+    (SmbEvent.NETBIOS_SESSION, 112, 44, ()),
+    (SmbEvent.NEGOTIATE, 190, 150, ()),
+    (SmbEvent.SESSION_SETUP, 250, 150, (("bad_credentials", ERROR_LOGON_FAILURE),)),
+    (SmbEvent.TREE_CONNECT, 130, 90, (("share_missing", ERROR_BAD_NET_NAME),
+                                      ("server_paused", ERROR_SHARING_PAUSED))),
 )
 
 
@@ -86,19 +95,19 @@ class SmbClient:
 
         rto = self._tcp.initial_rto
         for attempt in range(1 + self._tcp.max_connect_retransmissions):
-            self._tracer.record(env.now, "tcp", "syn", n=attempt + 1)
+            self._tracer.record(env.now, Source.TCP, TcpEvent.SYN, n=attempt + 1)
             self._link.request(SYN_BYTES, SYN_BYTES, self._syn_answered) \
                 .callbacks.append(on_syn_ack)
             yield first_of(env, established, env.timeout(rto))
             if established.triggered:
-                self._tracer.record(env.now, "tcp", "established")
+                self._tracer.record(env.now, Source.TCP, TcpEvent.ESTABLISHED)
                 return 0
             rto *= 2
-        self._tracer.record(env.now, "tcp", "gave_up")
-        return _BAD_NETPATH
+        self._tracer.record(env.now, Source.TCP, TcpEvent.GAVE_UP)
+        return ERROR_BAD_NETPATH
 
     # --- NetBIOS session and SMB --------------------------------------------------------
-    def _server_verdict(self, checks: tuple[tuple[str, int], ...]) -> Callable[[float], int]:
+    def _server_verdict(self, checks: tuple[tuple[FaultKind, int], ...]) -> Callable[[float], int]:
         def serve(now: float) -> int:
             for kind, code in checks:
                 if self._faults.first_active(kind) is not None:
@@ -106,10 +115,10 @@ class SmbClient:
             return 0
         return serve
 
-    def _exchange(self, step: str, request_bytes: int, response_bytes: int,
-                  checks: tuple[tuple[str, int], ...]) -> Generator[simpy.Event, Any, int]:
+    def _exchange(self, step: SmbEvent, request_bytes: int, response_bytes: int,
+                  checks: tuple[tuple[FaultKind, int], ...]) -> Generator[simpy.Event, Any, int]:
         env = self.env
-        self._tracer.record(env.now, "smb", step)
+        self._tracer.record(env.now, Source.SMB, step)
         reply = self._link.request(request_bytes, response_bytes, self._server_verdict(checks),
                                    think=self._smb.server_think)
         yield first_of(env, reply, env.timeout(self._smb.session_timeout))
@@ -120,5 +129,5 @@ class SmbClient:
         else:
             code = cast(int, reply.value)
         if code:
-            self._tracer.record(env.now, "smb", "failed", step=step, code=code)
+            self._tracer.record(env.now, Source.SMB, SmbEvent.FAILED, step=step, code=code)
         return int(code)

@@ -11,16 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sim.world.events import Kind, Source
+
 __all__ = ["NULL_TRACER", "NullTracer", "Recorder", "TraceEvent", "Tracer"]
 
 
 @dataclass(frozen=True, slots=True)
 class TraceEvent:
-    """Something that happened at virtual time ``t`` in ``source`` (``sender``, ``ras``...)."""
+    """Something that happened at virtual time ``t`` in ``source`` (``sender``, ``ras``...);
+    ``source`` and ``kind`` come from the vocabulary in ``sim.world.events``."""
 
     t: float
-    source: str
-    kind: str
+    source: Source
+    kind: Kind
     data: tuple[tuple[str, Any], ...] = ()
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -35,7 +38,7 @@ class Tracer:
 
     __slots__ = ()
 
-    def record(self, t: float, source: str, kind: str, **data: Any) -> None:
+    def record(self, t: float, source: Source, kind: Kind, **data: Any) -> None:
         raise NotImplementedError
 
 
@@ -44,7 +47,7 @@ class NullTracer(Tracer):
 
     __slots__ = ()
 
-    def record(self, t: float, source: str, kind: str, **data: Any) -> None:
+    def record(self, t: float, source: Source, kind: Kind, **data: Any) -> None:
         return None
 
 
@@ -56,7 +59,7 @@ class Recorder(Tracer):
     def __init__(self) -> None:
         self.events: list[TraceEvent] = []
 
-    def record(self, t: float, source: str, kind: str, **data: Any) -> None:
+    def record(self, t: float, source: Source, kind: Kind, **data: Any) -> None:
         self.events.append(TraceEvent(t, source, kind, tuple(data.items())))
 
 

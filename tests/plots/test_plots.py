@@ -435,3 +435,10 @@ def test_plots_are_deterministic() -> None:
     a.canvas.draw()
     b.canvas.draw()
     assert np.array_equal(np.asarray(a.canvas.buffer_rgba()), np.asarray(b.canvas.buffer_rgba()))
+
+
+def test_fault_colours_cover_exactly_the_fault_kinds() -> None:
+    from sim.plots._base import FAULT_COLORS
+    from sim.scenario.schema import FAULT_KINDS
+
+    assert set(FAULT_COLORS) == set(FAULT_KINDS)

@@ -131,3 +131,14 @@ def test_explain_an_unknown_code() -> None:
     assert "53" in text and "1326" in text and "691" in text
     assert lookup(9999) is None
     assert symbol_of(9999) == "UNKNOWN"
+
+
+def test_named_constants_are_the_catalog_by_name() -> None:
+    # One source for code numbers: every ERROR_* constant names its own catalog entry, and
+    # every catalog entry has its constant, so sim/ never needs a bare number.
+    from sender import codes
+
+    named = {name: getattr(codes, name) for name in dir(codes) if name.startswith("ERROR_")}
+    assert {number: name for name, number in named.items()} == \
+        {code.number: code.symbol for code in codes.CATALOG.values()}
+    assert set(named) <= set(codes.__all__)
