@@ -35,13 +35,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from sender.budget import MIN_RATIO
 from sender.codes import DEFAULT_RETRYABLE, LINK_SUSPECT
 
 __all__ = [
     "JITTER_MODES",
+    "Jitter",
     "PRESETS",
     "PRESET_SUMMARIES",
     "Backoff",
@@ -52,7 +53,8 @@ __all__ = [
 ]
 
 Jitter = Literal["none", "full", "equal", "decorrelated"]
-JITTER_MODES: tuple[str, ...] = ("none", "full", "equal", "decorrelated")
+#: The jitter modes, defined once: ``Jitter`` is the type every layer uses.
+JITTER_MODES: tuple[Jitter, ...] = get_args(Jitter)
 
 # Upper bounds that no sensible policy reaches; past them a value is a typo (e.g. "6000"
 # attempts) that would make a trial run for simulated days.
@@ -198,7 +200,7 @@ class Backoff:
 
     __slots__ = ("_initial", "_base", "_cap", "_jitter", "_rng", "_step", "_prev")
 
-    def __init__(self, initial: float, base: float, cap: float, jitter: str,
+    def __init__(self, initial: float, base: float, cap: float, jitter: Jitter,
                  rng: UniformSource) -> None:
         self._initial = initial
         self._base = base

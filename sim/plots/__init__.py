@@ -17,6 +17,9 @@ atomically.
 * ``success_heatmap(df, x, y, ...)``: a rate over two parameters.
 * ``pareto_front(df, x, y, ...)`` and ``pareto_mask``: the trade-off between a cost and the
   success rate.
+* ``sweep_figure(report, varied, points)``: a sweep report's policies with their intervals
+  and paired differences, and the success rate over the varied fields
+  (``rassim sweep --plot``).
 
 matplotlib is imported only when a plotting function is first used; without it, that use
 raises ``sim.report.output.OutputError`` saying which extra to install. ``save``,
@@ -41,6 +44,7 @@ if TYPE_CHECKING:
     )
     from sim.plots._fleet import fleet_timeline
     from sim.plots._run import run_figure
+    from sim.plots._sweep import sweep_figure
     from sim.plots._timeline import timeline
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "save",
     "success_heatmap",
     "success_vs_budget",
+    "sweep_figure",
     "timeline",
 ]
 
@@ -70,6 +75,7 @@ _LAZY = {
     "success_heatmap": "_curves",
     "pareto_front": "_curves",
     "pareto_mask": "_curves",
+    "sweep_figure": "_sweep",
 }
 
 

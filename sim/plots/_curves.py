@@ -25,6 +25,7 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 
 from sim.plots._base import Axes, Figure, axes_of, fit_text, percent_axis, renderer
+from sim.scenario.policy_fields import labels as policy_labels
 from sim.stats.summary import GAMMA, Summary
 
 __all__ = ["axis_label", "connect_cdf", "pareto_front", "pareto_mask", "rate_curves",
@@ -34,14 +35,7 @@ __all__ = ["axis_label", "connect_cdf", "pareto_front", "pareto_mask", "rate_cur
 AXIS_LABELS: dict[str, str] = {
     "success_rate": "success rate (% of trials)",
     "rate_53": "error 53 rate (% of trials)",
-    "attempts_per_dial": "map attempts per dial",
-    "max_dials": "dials allowed",
-    "deadline": "deadline (s)",
-    "settle": "settle after Connected (s)",
-    "initial_wait": "first wait between maps (s)",
-    "max_wait": "longest wait between maps (s)",
-    "redial_wait": "wait before a redial (s)",
-    "backoff_base": "backoff factor",
+    **policy_labels(),  # the policy's fields: labels from sim.scenario.policy_fields
     "link.latency.median": "link latency, one-way median (s)",
     "name_path.lag.median": "name-path readiness lag, median (s)",
     "ras.predialed": "dialed by hand before the sender starts (s)",

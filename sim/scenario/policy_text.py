@@ -16,7 +16,6 @@ Rules:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import tomllib
 from typing import Any
@@ -24,19 +23,14 @@ from typing import Any
 from sender.policy import PRESETS, RetryPolicy
 from sim.draws.units import format_duration, parse_duration
 from sim.scenario.loader import resolve_policy
+from sim.scenario.policy_fields import CODE_FIELDS, DURATION_FIELDS, INT_FIELDS, POLICY_FIELDS
 from sim.scenario.schema import PolicyTable
 
+# CODE_FIELDS ... POLICY_FIELDS come from sim.scenario.policy_fields, re-exported for their
+# existing importers.
 __all__ = ["CODE_FIELDS", "DURATION_FIELDS", "INT_FIELDS", "POLICY_FIELDS", "check_round_trip",
            "format_value", "point_name", "policy_key", "policy_toml", "toml_value"]
 
-#: Policy fields a grid or a search may set (``name`` is not a behaviour).
-POLICY_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in dataclasses.fields(RetryPolicy) if f.name != "name")
-DURATION_FIELDS = frozenset({"settle", "initial_wait", "max_wait", "deadline", "redial_wait",
-                             "site_backoff"})
-INT_FIELDS = frozenset({"attempts_per_dial", "redial_after", "max_dials", "site_retries",
-                        "budget_tokens"})
-CODE_FIELDS = frozenset({"retry_on", "redial_on"})
 
 
 def policy_key(policy: RetryPolicy) -> tuple[tuple[str, Any], ...]:

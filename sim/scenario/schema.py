@@ -33,11 +33,13 @@ from sender.codes import (
     ERROR_PPP_NO_ADDRESS_ASSIGNED,
     ERROR_PPP_TIMEOUT,
 )
-from sender.policy import JITTER_MODES
+from sender.policy import Jitter
 from sim.draws.distributions import Distribution, Duration
 from sim.draws.units import parse_duration
 from sim.scenario.bounds import FLEET_STATISTICS, RATE_KEY, STATISTICS, Bound, Kind, parse_bound
 from sim.scenario.fleet_spec import FleetSpec
+from sim.scenario.policy_fields import FIELDS as POLICY_FIELD_LIST
+from sim.scenario.policy_fields import check_model
 
 __all__ = [
     "FAULT_KINDS",
@@ -94,7 +96,7 @@ class PolicyTable(_Strict):
     initial_wait: Duration | None = None
     backoff_base: float | None = Field(default=None, allow_inf_nan=False)
     max_wait: Duration | None = None
-    jitter: Literal["none", "full", "equal", "decorrelated"] | None = None
+    jitter: Jitter | None = None
     deadline: Duration | None = None
     retry_on: list[Code] | None = None
     redial_after: int | None = None
@@ -107,7 +109,8 @@ class PolicyTable(_Strict):
     budget_ratio: float | None = Field(default=None, allow_inf_nan=False)
 
 
-assert set(JITTER_MODES) == {"none", "full", "equal", "decorrelated"}
+# Rule 2 of sim.scenario.policy_fields: the table has every policy field, in order.
+check_model(PolicyTable, tuple(f.name for f in POLICY_FIELD_LIST), extra=("preset",))
 
 
 class SenderSpec(_Strict):

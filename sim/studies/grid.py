@@ -38,13 +38,14 @@ import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, field_validator
 
-from sender.policy import PRESETS, PolicyError, RetryPolicy
+from sender.policy import PRESETS, Jitter, PolicyError, RetryPolicy
 from sim.draws.distributions import Duration
 from sim.scenario.loader import ScenarioError, _clean_loc, _explain, _line_hint, policy_from_table
+from sim.scenario.policy_fields import SWEEPABLE, check_model
 from sim.scenario.policy_text import point_name, policy_key
 from sim.scenario.schema import Code, PolicyTable
 
@@ -69,7 +70,7 @@ class VarySpec(_Strict):
     initial_wait: list[Duration] | None = None
     backoff_base: list[StrictFloat] | None = None
     max_wait: list[Duration] | None = None
-    jitter: list[Literal["none", "full", "equal", "decorrelated"]] | None = None
+    jitter: list[Jitter] | None = None
     deadline: list[Duration] | None = None
     retry_on: list[list[Code]] | None = None
     redial_after: list[StrictInt] | None = None
@@ -89,6 +90,10 @@ class VarySpec(_Strict):
             if value in seen[:i]:
                 raise ValueError(f"value {values[i]!r} is listed twice; remove one")
         return values
+
+
+# Rule 2 of sim.scenario.policy_fields: [vary] takes exactly the sweepable fields, in order.
+check_model(VarySpec, SWEEPABLE)
 
 
 class NamedPolicy(PolicyTable):

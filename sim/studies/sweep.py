@@ -33,7 +33,7 @@ from typing import Any
 from sim.report.atomic import atomic_path
 from sim.run.executors import Executor
 from sim.run.runner import run_batch
-from sim.scenario.policy_text import CODE_FIELDS, POLICY_FIELDS
+from sim.scenario.policy_fields import CODE_FIELDS, POLICY_FIELDS, by_name
 from sim.scenario.schema import Scenario
 from sim.stats.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
 from sim.stats.paired import PairCounts, PairedMean
@@ -212,13 +212,12 @@ def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, A
 def _arrow_types() -> dict[str, Any]:
     import pyarrow as pa
 
-    types: dict[str, Any] = {c: pa.string() for c in ("policy", "jitter", "retry_on",
-                                                       "redial_on")}
+    types: dict[str, Any] = {"policy": pa.string()}
     types.update({c: pa.bool_() for c in ("baseline", "same_as_baseline")})
     types.update({c: pa.int64() for c in ("trials", "successes", "candidate_only",
-                                          "baseline_only", "connect_pairs",
-                                          "attempts_per_dial",
-                                          "redial_after", "max_dials")})
+                                          "baseline_only", "connect_pairs")})
+    # The policy's columns take their type from the one field list (policy_fields rule 3).
+    types.update({name: getattr(pa, by_name(name).arrow_type)() for name in POLICY_FIELDS})
     return types  # every other column is a float64 (a None is a null)
 
 

@@ -256,3 +256,37 @@ def test_cli_bad_input(small_grid: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert code == 2, err
     assert err.count("rassim: error:") == 1 and fragment in err, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.toml"]
+
+
+def test_parquet_policy_columns_have_the_policy_types(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    # The drift this guards against: site_retries and budget_tokens were stored as float64
+    # because the sweep kept its own list of integer columns. Every policy column's Arrow
+    # type now comes from sim.scenario.policy_fields; whole numbers stay whole.
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    from sim.scenario.policy_fields import POLICY_FIELDS, by_name
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text('baseline = "pre-fix"\n'
+                    '[[policies]]\nname = "budgeted"\npreset = "connras-fix"\n'
+                    'site_retries = 2\nsite_backoff = "1m"\nbudget_tokens = 10\n'
+                    'redial_after = 2\nmax_dials = 2\ndeadline = "10m"\njitter = "full"\n',
+                    encoding="utf-8")
+    out = tmp_path / "table.parquet"
+    report = run_json(capsys, "sweep", UNPATCHED, "--grid", grid, "--trials", 20,
+                      "--seed", 3, "--workers", 1, "--json", "--out", out)
+    table = pq.read_table(out)
+    expected = {"int64": pa.int64(), "float64": pa.float64(), "string": pa.string()}
+    for name in POLICY_FIELDS:
+        assert table.schema.field(name).type == expected[by_name(name).arrow_type], name
+    rows = {row["policy"]: row for row in table.to_pylist()}
+    budgeted = rows["budgeted"]
+    assert (budgeted["site_retries"], budgeted["budget_tokens"], budgeted["redial_after"]) \
+        == (2, 10, 2)
+    assert isinstance(budgeted["site_retries"], int) and budgeted["jitter"] == "full"
+    assert rows["pre-fix"]["budget_tokens"] is None  # a None stays a null, not a NaN
+    assert [rows[r["policy"]][n] for r in report["policies"] for n in POLICY_FIELDS] == \
+        [r[n] for r in report["policies"] for n in POLICY_FIELDS]

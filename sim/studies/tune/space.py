@@ -41,10 +41,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
-from sender.policy import PolicyError, RetryPolicy
+from sender.policy import Jitter, PolicyError, RetryPolicy
 from sim.draws.distributions import Duration
 from sim.scenario.loader import ScenarioError, _line_hint
-from sim.scenario.policy_text import DURATION_FIELDS, format_value, point_name
+from sim.scenario.policy_fields import TUNABLE, by_name, check_model
+from sim.scenario.policy_text import format_value, point_name
 from sim.scenario.schema import PolicyTable
 from sim.studies.grid import read_toml, resolve_table, validation_message
 
@@ -123,7 +124,7 @@ class DurationRange(_Range):
 
 
 class JitterChoices(_Range):
-    choices: list[Literal["none", "full", "equal", "decorrelated"]] | None = None
+    choices: list[Jitter] | None = None
 
 
 class ParamsSpec(_Strict):
@@ -137,6 +138,10 @@ class ParamsSpec(_Strict):
     redial_after: IntRange | None = None
     max_dials: IntRange | None = None
     redial_wait: DurationRange | None = None
+
+
+# Rule 2 of sim.scenario.policy_fields: [params] takes exactly the tunable fields, in order.
+check_model(ParamsSpec, TUNABLE)
 
 
 class SpaceFile(_Strict):
@@ -220,13 +225,11 @@ class Space:
 
 
 def _kind(field: str) -> Literal["int", "float", "duration", "choice"]:
-    if field == "jitter":
+    kind = by_name(field).kind
+    if kind == "jitter":
         return "choice"
-    if field in DURATION_FIELDS:
-        return "duration"
-    if field == "backoff_base":
-        return "float"
-    return "int"
+    assert kind in ("int", "float", "duration"), field  # TUNABLE holds no other kinds
+    return kind
 
 
 def _invalid_everywhere(base: RetryPolicy, field: str, value: Any,
