@@ -39,6 +39,7 @@ from typing import Literal, Protocol, get_args
 
 from sender.budget import MIN_RATIO
 from sender.codes import DEFAULT_RETRYABLE, LINK_SUSPECT
+from sender.errors import UserError
 
 __all__ = [
     "JITTER_MODES",
@@ -62,7 +63,7 @@ _MAX_COUNT = 10_000
 _MAX_SECONDS = 7 * 24 * 3600.0  # SMS reschedules send requests for up to 7 days (Q214485)
 
 
-class PolicyError(ValueError):
+class PolicyError(UserError, ValueError):
     """A policy field is invalid. ``field`` names it; the message says how to fix it."""
 
     def __init__(self, field: str, message: str) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
+from sender.errors import UserError
 from sim import __version__
 from sim.commands import COMMANDS
 from sim.commands.common import (
@@ -89,14 +90,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _command(argv: Sequence[str] | None) -> int:
-    from sim.report.output import OutputError
-    from sim.scenario.loader import ScenarioError
-
     try:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
         return code
-    except (BadInput, ScenarioError, OutputError) as error:
+    except UserError as error:  # the one place bad input becomes a line and exit 2
         print(f"rassim: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:

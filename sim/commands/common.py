@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any, NoReturn
 
+from sender.errors import UserError
+
 __all__ = ["EXIT_BAD_INPUT", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "BadInput",
            "Parser", "check_count", "console", "progress_bar"]
 
@@ -15,7 +17,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
-class BadInput(Exception):
+class BadInput(UserError):
     """Raised for any user error; ``main`` prints it as one line and exits 2."""
 
 

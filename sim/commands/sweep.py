@@ -68,16 +68,14 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 
 
 def open_executor_for(args: argparse.Namespace) -> Any:
-    """The executor ``--workers``/``--dask`` ask for; setup problems are bad input."""
-    from sim.run.executors import ExecutorError, open_executor
+    """The executor ``--workers``/``--dask`` ask for; setup problems are bad input
+    (``ExecutorError``, a ``UserError``)."""
+    from sim.run.executors import open_executor
 
     check_count("workers", args.workers, 1, 1024)
     if args.dask is not None and args.workers is not None:
         raise BadInput("--workers and --dask: give one; a Dask cluster has its own workers")
-    try:
-        return open_executor(args.workers, args.dask)
-    except ExecutorError as error:
-        raise BadInput(str(error)) from None
+    return open_executor(args.workers, args.dask)
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:

@@ -110,7 +110,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.tune.space import load_space
-    from sim.studies.tune.study import StorageError, StudyMismatch, TuneSettings, tune
+    from sim.studies.tune.study import TuneSettings, tune
 
     check_count("n-trials", args.n_trials, 1, 100_000)
     check_count("min-trials", args.min_trials, 1, MAX_TRIALS)
@@ -130,10 +130,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
                             args.study_name)
     show = None if args.json or not sys.stderr.isatty() else _announce
     with open_executor_for(args) as executor:
-        try:
-            result = tune(scenario, loaded.sha256, space, settings, executor, on_candidate=show)
-        except (StudyMismatch, StorageError) as error:
-            raise BadInput(str(error)) from None
+        result = tune(scenario, loaded.sha256, space, settings, executor, on_candidate=show)
         where = executor.describe()
     report = _report(result, args, loaded, space, settings)
     if args.json:

@@ -21,10 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sender.errors import UserError
+
 __all__ = ["OutputError", "atomic_path", "check_writable", "publish", "temp_beside"]
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """An output path that cannot be written; the message says why and what to do."""
 
 

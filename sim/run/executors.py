@@ -42,6 +42,7 @@ from multiprocessing import forkserver, resource_tracker
 from types import TracebackType
 from typing import Any, Protocol, TypeVar
 
+from sender.errors import UserError
 from sim.run.interrupts import deferred_interrupts
 from sim.run.worker_signals import ignore_interrupts
 
@@ -50,7 +51,7 @@ __all__ = ["DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "open_e
 R = TypeVar("R")
 
 
-class ExecutorError(Exception):
+class ExecutorError(UserError):
     """An executor cannot be set up (no ``distributed``, scheduler unreachable...)."""
 
 

@@ -27,6 +27,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import ValidationError
 
+from sender.errors import UserError
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
@@ -37,7 +38,7 @@ __all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "policy_from_tabl
 _MAX_EXTENDS_DEPTH = 32
 
 
-class ScenarioError(Exception):
+class ScenarioError(UserError):
     """Bad input in a scenario file; ``str(error)`` is the complete message for the user."""
 
 

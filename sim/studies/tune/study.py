@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sender.errors import UserError
 from sender.policy import PRESETS, PolicyError, RetryPolicy
 from sim import __version__
 from sim.run.executors import Executor
@@ -56,11 +57,11 @@ _SAMPLER_STREAM = 0x74756E65  # "tune": keeps sampler seeds apart from trial str
 N_STARTUP = 10  # random candidates before TPE models the history (Optuna's default)
 
 
-class StudyMismatch(Exception):
+class StudyMismatch(UserError):
     """The named study exists but was created with other settings (rule 5)."""
 
 
-class StorageError(Exception):
+class StorageError(UserError):
     """The Optuna storage cannot be opened (bad URL, missing driver, unreadable file)."""
 
 
