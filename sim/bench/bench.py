@@ -69,7 +69,7 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from sim.stats.summary import Summary
 from sim.trial.results import TrialResult
-from sim.trial.trial import run_trial
+from sim.trial.trial import run_event_trial
 
 __all__ = ["CANONICAL", "TARGETS", "BenchConfig", "BenchReport", "CountingEnvironment",
            "SetUpOnlyEnvironment", "bare_trials", "count_events", "fixed_work", "run_bench"]
@@ -159,7 +159,7 @@ def count_events(scenario: Scenario, policy: RetryPolicy, seed: int, trials: int
     with _counting() as created:
         for trial in range(trials):
             before = len(created)
-            row = run_trial(scenario, policy, seed, trial)
+            row = run_event_trial(scenario, policy, seed, trial)
             counts.append(sum(env.events for env in created[before:]))
             del created[:]
             if rows is not None:
@@ -174,7 +174,7 @@ def fixed_work(scenario: Scenario, policy: RetryPolicy, seed: int,
     with _swapped(SetUpOnlyEnvironment):
         for trial in range(len(rows)):
             try:
-                run_trial(scenario, policy, seed, trial)
+                run_event_trial(scenario, policy, seed, trial)
             except _SetUp:
                 pass
             else:  # pragma: no cover - a trial that never runs its environment is a bug

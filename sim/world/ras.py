@@ -27,11 +27,12 @@ import simpy
 
 from sender.effects import Failed, Result, Succeeded
 from sim.draws.streams import TrialStreams
-from sim.scenario.schema import PhaseFailure, RasSpec
+from sim.scenario.schema import RasSpec
 from sim.world.board import FaultBoard
 from sim.world.link import Link
 from sim.world.netbt import NamePath
 from sim.world.ports import PortPool
+from sim.world.stages import dial_plan
 from sim.world.trace import Tracer
 
 __all__ = ["RasServer"]
@@ -95,18 +96,10 @@ class RasServer:
         self._port_since = env.now
         self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.in_use)
 
-        phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
-            ("connect", connect, connect_roll, spec.connect_failure),
-            ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
-            ("project", project, project_roll, spec.project_failure),
-        )
-        for name, duration, fail_roll, failure in phases:
+        plan = dial_plan(spec, connect, authenticate, project,
+                         (connect_roll, authenticate_roll, project_roll, pick))
+        for name, duration, code in plan:
             self._tracer.record(env.now, "ras", "phase", phase=name)
-            code = 0
-            if name == "authenticate" and duration > spec.authenticate_timeout:
-                duration, code = spec.authenticate_timeout, 718
-            elif fail_roll < failure.rate:
-                code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
             yield env.timeout(duration)
             if code:
                 self._tracer.record(env.now, "ras", "phase_failed", phase=name, code=code)
