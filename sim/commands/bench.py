@@ -14,27 +14,29 @@ __all__ = ["register"]
 
 #: --quick: a smoke run of a few seconds (figures too noisy to quote).
 _QUICK = {"trials": 1000, "rounds": 1, "memory_trials": 5000}
-_DEFAULTS = {"trials": 20_000, "rounds": 3, "memory_trials": 1_000_000}
+_DEFAULTS = {"trials": 4_000, "rounds": 15, "memory_trials": 1_000_000}
 
 
 def register(commands: Any) -> None:
     bench = commands.add_parser(
-        "bench", help="measure the harness against bare SimPy (trials/s, per-event cost, "
-        "1 vs 2 workers, peak memory)",
-        description="Run the canonical scenario and a bare SimPy loop with the same events per "
-        "trial, both in this process, and report trials/s, events per trial, microseconds per "
-        "event and their ratio; then the same trials on 2 worker processes; then the fixed "
-        "work alone (each trial set up and summarised, no event processed) and the ratio the "
-        "events would have without it; then the peak "
-        "memory of a summary-only run in a fresh process. An event is one "
-        "simpy Environment.step. Every timing is the fastest of --rounds interleaved rounds. "
+        "bench", help="measure rassim against a hand-written SimPy model of the same "
+        "physics (per trial), bare SimPy (per event, context), 1 vs 2 workers, peak memory",
+        description="Run the canonical scenario, the hand-written SimPy model of the same "
+        "physics (benchmarks/peer_simpy.py) and a bare SimPy loop with the same events per "
+        "trial, all in this process, and report the time per trial of rassim against the "
+        "hand-written model first (and whether their results agree), then trials/s, events "
+        "per trial and microseconds per event as context; then the same trials on 2 worker "
+        "processes; then the fixed work alone (each trial set up and summarised, no event "
+        "processed); then the peak memory of a summary-only run in a fresh process. An event "
+        "is one simpy Environment.step. Every timing is the median of --rounds interleaved "
+        "rounds. "
         "The figures are measurements, not checks: the exit code is 0 whatever they are.")
     bench.add_argument("file", type=Path, nargs="?", help="scenario file (default: "
                        "scenarios/q221951-unpatched.toml of this checkout)")
     bench.add_argument("--trials", type=int, help=f"trials per timed pass (default "
                        f"{_DEFAULTS['trials']:,}; at least 1,000 so that 2 workers get a "
                        "chunk each)")
-    bench.add_argument("--rounds", type=int, help=f"interleaved rounds; the fastest is kept "
+    bench.add_argument("--rounds", type=int, help=f"interleaved rounds; the median is kept "
                        f"(default {_DEFAULTS['rounds']})")
     bench.add_argument("--memory-trials", type=int, help="trials in the peak-memory run; "
                        "memory is also sampled at a tenth of them (default "
@@ -106,11 +108,26 @@ def _print(report: Any) -> None:
     machine = report.machine
     screen.print(f"[bold]{report.scenario}[/bold] ({_shown(report.file)}) · policy "
                  f"{report.policy} · seed {report.seed}")
-    screen.print(f"{report.trials:,} trials per timed pass, the fastest of {report.rounds} "
-                 "interleaved round(s)")
+    screen.print(f"{report.trials:,} trials per timed pass, the median of {report.rounds} "
+                 f"interleaved round(s); load average {report.load[0]:.2f} before, "
+                 f"{report.load[1]:.2f} after")
     screen.print(f"Python {machine['python']} · {machine['cpus']} cores · {machine['platform']}"
                  f" · simpy {machine['simpy']} · numpy {machine['numpy']} · rassim "
                  f"{machine['rassim']}")
+    ratio = report.peer_ratio
+    screen.print()
+    if ratio is None:
+        screen.print(f"[yellow]{report.peer_note}[/yellow]")
+    else:
+        assert report.peer_seconds is not None
+        screen.print(f"[bold]per trial: rassim {1e6 * report.harness_seconds / report.trials:.1f}"
+                     f" us, hand-written SimPy {1e6 * report.peer_seconds / report.trials:.1f} us"
+                     f": {ratio:.2f}x[/bold] (target <= 0.5)")
+        for check in report.peer_agreement:
+            screen.print(f"  {check.metric}: rassim {check.rassim:.4g}, hand-written "
+                         f"{check.peer:.4g} ({check.z:+.2f} SE) "
+                         + ("agree" if check.agrees else "[red]DISAGREE[/red]"))
+    screen.print("\ncontext, per event against bare SimPy:")
     figures = Table(box=None, show_header=True)
     for column in ("", "trials/s", "events/trial", "us/trial", "us/event"):
         figures.add_column(column, justify="left" if not column else "right")
@@ -139,7 +156,7 @@ def _print(report: Any) -> None:
         screen.print(f"peak RSS (fresh process, summaries only): {memory.startup_mb:.1f} MB "
                      f"after start-up, {memory.first_mb:.1f} MB after {memory.first_trials:,} "
                      f"trials, {memory.peak_mb:.1f} MB after {memory.trials:,}")
-    targets = Table(box=None, title="targets (issue 7)", title_justify="left")
+    targets = Table(box=None, title="targets (issue 18)", title_justify="left")
     for column in ("target", "measured", "verdict"):
         targets.add_column(column)
     for _key, measured, target, verdict in report.targets():

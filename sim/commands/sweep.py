@@ -41,11 +41,17 @@ def register(commands: Any) -> None:
     size.add_argument("--precision", type=float, metavar="HALF_WIDTH",
                       help="add trials in doubling batches until every success rate's 95%% "
                       "interval half-width is at most this (e.g. 0.002 = 0.2 points)")
+    size.add_argument("--require", metavar="REQUIREMENT",
+                      help="decide for each policy whether it meets REQUIREMENT, e.g. "
+                      "\"success_rate >= 0.999\" (any statistic an [expect] table knows), "
+                      "at 95%% confidence: each policy stops as soon as its interval lies "
+                      "wholly on one side of the bound (Bonferroni-corrected over the planned "
+                      "looks), or is reported undecided at --max-trials")
     sweep.add_argument("--max-trials", type=int, default=100_000,
-                       help="with --precision: stop here even if the precision is not reached "
-                       "(default: 100,000)")
+                       help="with --precision or --require: stop here even if the precision "
+                       "is not reached or a policy is undecided (default: 100,000)")
     sweep.add_argument("--min-trials", type=int, default=1000,
-                       help="with --precision: the first batch (default: 1,000)")
+                       help="with --precision or --require: the first batch (default: 1,000)")
     sweep.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
     sweep.add_argument("--baseline", help="the policy others are compared with: a preset or a "
                        "grid policy's name (default: the grid's, else the scenario's policy)")
@@ -92,7 +98,19 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.precision is not None and not 0 < args.precision < 0.5:
         raise BadInput(f"--precision: must be a half-width between 0 and 0.5 (e.g. 0.002 for "
                        f"0.2 percentage points), got {args.precision}")
+    require = None
+    if args.require is not None:
+        from sim.stats.sequential import Requirement
+
+        try:
+            require = Requirement.parse(args.require)
+        except ValueError as error:
+            raise BadInput(f"--require: {error}") from None
     loaded = load_scenario(args.file)
+    if require is not None and require.fleet_only and loaded.scenario.fleet is None:
+        raise BadInput(f"--require: {require.statistic} is a fleet statistic and "
+                       f"{args.file} has no [fleet] table; require success_rate, rate_<code>, "
+                       "a connect-time quantile or a mean instead")
     grid = load_grid(args.grid, loaded.policy, baseline=args.baseline)
     if args.out is not None:
         check_output_path(args.out)
@@ -104,7 +122,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     points = _vary_points(args.grid, grid)
     scenario = loaded.scenario
     seed = scenario.seed if args.seed is None else args.seed
-    trials = None if args.precision is not None else (args.trials or scenario.trials)
+    adaptive = args.precision is not None or require is not None
+    trials = None if adaptive else (args.trials or scenario.trials)
     provenance = {"scenario": scenario.name, "file": str(args.file),
                   "scenario_sha256": loaded.sha256, "version": __version__,
                   "senders": scenario.fleet.senders if scenario.fleet is not None else 1}
@@ -113,14 +132,14 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         bar = None if args.json else progress_bar((trials or args.min_trials) * count)
         if bar is None:
             result = run_sweep(scenario, grid, seed=seed, executor=executor, trials=trials,
-                               precision=args.precision, max_trials=args.max_trials,
-                               first_batch=args.min_trials)
+                               precision=args.precision, require=require,
+                               max_trials=args.max_trials, first_batch=args.min_trials)
         else:
             with bar:
                 task = bar.add_task("policy-trials", total=(trials or args.min_trials) * count)
                 result = run_sweep(
                     scenario, grid, seed=seed, executor=executor, trials=trials,
-                    precision=args.precision, max_trials=args.max_trials,
+                    precision=args.precision, require=require, max_trials=args.max_trials,
                     first_batch=args.min_trials,
                     on_progress=lambda n: bar.advance(task, n),
                     on_batch=lambda end, _: bar.update(task, total=end * count))
@@ -139,6 +158,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, allow_nan=False))
     else:
         _print_table(report, args, result.elapsed, where, plotted)
+        if report["decision"] is not None:
+            _print_decisions(report)
     if args.plot is not None and not plotted:
         print(f"--plot {args.plot}: not written, the sweep was interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
@@ -257,6 +278,27 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
     out.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} policy-trials/s on {where}"
               + (f"; table written to {args.out}" if args.out else "")
               + (f"; plot written to {args.plot}" if plotted else "") + "[/dim]")
+
+
+def _print_decisions(report: dict[str, Any]) -> None:
+    """--require: each policy's decision, the trials it took, and the survivors' p95."""
+    decision = report["decision"]
+    out = console()
+    out.print(f"\n[bold]require {decision['require']}[/bold] at 95% confidence per policy; "
+              f"{decision['correction']}; looks at "
+              + ", ".join(f"{n:,}" for n in decision["checkpoints"]) + " trials")
+    rows = {row["policy"]: row for row in report["policies"]}
+    colors = {"meets": "green", "fails": "red", "undecided": "yellow"}
+    for name, verdict in decision["policies"].items():
+        row = rows[name]
+        shown = verdict["verdict"]
+        line = (f"  {name}: [{colors[shown]}]{shown.upper()}[/{colors[shown]}] after "
+                f"{verdict['trials']:,} trials")
+        if shown == "meets":
+            line += f"; p95 connect time {fmt_secs(row['p95_connect_time'])}"
+        out.print(line)
+    survivors = [name for name, v in decision["policies"].items() if v["verdict"] == "meets"]
+    out.print("survivors: " + (", ".join(survivors) if survivors else "none"))
 
 
 # --- --plot (the figure itself is sim.plots.sweep_figure) --------------------------------

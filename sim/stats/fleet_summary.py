@@ -30,7 +30,7 @@ Z95 = 1.959963984540054
 _E9 = 1_000_000_000
 
 
-def ratio_interval(y: int, x: int, yy: int, xx: int, xy: int, trials: int
+def ratio_interval(y: int, x: int, yy: int, xx: int, xy: int, trials: int, z: float = Z95
                    ) -> tuple[float | None, float | None, float | None]:
     """The share ``sum(y) / sum(x)`` over ``trials`` clusters, with its 95% interval.
 
@@ -54,11 +54,11 @@ def ratio_interval(y: int, x: int, yy: int, xx: int, xy: int, trials: int
     deff = max(1.0, variance / independent) if independent > 0 else 1.0
 
     n_eff = x / deff
-    low, high = wilson_interval(ratio * n_eff, n_eff)
+    low, high = wilson_interval(ratio * n_eff, n_eff, z)
     return (ratio, low, high)
 
 
-def mean_interval(total: int, total_sq: int, n: int, scale: int = 1
+def mean_interval(total: int, total_sq: int, n: int, scale: int = 1, z: float = Z95
                   ) -> tuple[float | None, float | None, float | None]:
     """The mean of n values (summed as integers ``scale`` times the value) and its 95%
     normal interval; no interval with fewer than 2 values."""
@@ -68,7 +68,7 @@ def mean_interval(total: int, total_sq: int, n: int, scale: int = 1
     if n < 2:
         return (mean, None, None)
     spread = n * total_sq - total * total  # exact and non-negative
-    half = Z95 * math.sqrt(spread / (n * (n - 1))) / scale / math.sqrt(n)
+    half = z * math.sqrt(spread / (n * (n - 1))) / scale / math.sqrt(n)
     return (mean, mean - half, mean + half)
 
 
@@ -126,21 +126,23 @@ class FleetStats:
     def is_fleet(self) -> bool:
         return self.largest > 1
 
-    def sender_success(self) -> tuple[float | None, float | None, float | None]:
-        """The share of senders that connected, with its cluster-robust 95% interval."""
+    def sender_success(self, z: float = Z95) -> tuple[float | None, float | None, float | None]:
+        """The share of senders that connected, with its cluster-robust 95% interval
+        (``z``: another two-sided level, 2 Phi(z) - 1)."""
         return ratio_interval(self.connected, self.senders, self.connected_sq, self.senders_sq,
-                              self.connected_x_senders, self.trials)
+                              self.connected_x_senders, self.trials, z)
 
-    def busy_rate(self) -> tuple[float | None, float | None, float | None]:
+    def busy_rate(self, z: float = Z95) -> tuple[float | None, float | None, float | None]:
         """The share of dials refused for want of a port, with its 95% interval."""
         return ratio_interval(self.busy, self.dials, self.busy_sq, self.dials_sq,
-                              self.busy_x_dials, self.trials)
+                              self.busy_x_dials, self.trials, z)
 
-    def work_mean(self) -> tuple[float | None, float | None, float | None]:
-        return mean_interval(self.work, self.work_sq, self.trials)
+    def work_mean(self, z: float = Z95) -> tuple[float | None, float | None, float | None]:
+        return mean_interval(self.work, self.work_sq, self.trials, z=z)
 
-    def utilization(self) -> tuple[float | None, float | None, float | None]:
-        return mean_interval(self.utilization_e9, self.utilization_sq_e18, self.trials, _E9)
+    def utilization(self, z: float = Z95) -> tuple[float | None, float | None, float | None]:
+        return mean_interval(self.utilization_e9, self.utilization_sq_e18, self.trials, _E9,
+                             z)
 
     def to_dict(self) -> dict[str, Any]:
         """The fleet block of a summary's JSON: ``[value, low, high]`` per metric."""

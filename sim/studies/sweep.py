@@ -8,6 +8,11 @@ Rules:
 2. A fixed sweep runs ``trials``. An adaptive sweep (``precision``) runs the batches of
    ``sim.stats.adaptive`` and stops when every policy's success-rate half-width is at most
    ``precision`` or at ``max_trials``, which is reported as "precision not reached".
+   A decision sweep (``require``) runs the same batches, but each policy stops as soon as
+   it is decided (``sim.stats.sequential``: meets or fails the requirement, with the
+   Bonferroni correction over the planned looks), so later batches run only the undecided
+   policies; a policy still undecided at ``max_trials`` is reported so. Paired differences
+   cover the trials a policy shares with the baseline.
 3. ``sweep_rows`` is the result as flat dicts, one per policy in grid order, with the same
    columns in every output (table, JSON, CSV, Parquet, plots): ``ROW_COLUMNS`` then the
    policy's fields. Metric ``m`` has columns ``m``, ``m_low``, ``m_high`` (95% interval);
@@ -38,6 +43,7 @@ from sim.scenario.schema import Scenario
 from sim.stats.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
 from sim.stats.paired import PairCounts, PairedMean
 from sim.stats.policy_metrics import METRICS, Tally, metrics_of
+from sim.stats.sequential import Decision, Requirement, look_z
 from sim.studies.grid import Grid
 
 __all__ = ["ROW_COLUMNS", "SweepResult", "run_sweep", "sweep_report", "sweep_rows",
@@ -70,10 +76,17 @@ class SweepResult:
     max_trials: int | None = None
     checkpoints: list[int] = field(default_factory=list)
     elapsed: float = 0.0
+    requirement: Requirement | None = None
+    #: Per policy, where it stands after the last batch it ran (``require`` sweeps).
+    decisions: list[Decision] = field(default_factory=list)
+    #: The z of every look's interval (``sim.stats.sequential`` rule 3).
+    look_z: float = 0.0
+    looks: int = 0
 
 
 def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
               trials: int | None = None, precision: float | None = None,
+              require: Requirement | None = None,
               max_trials: int = 100_000, first_batch: int = FIRST_BATCH,
               on_progress: Callable[[int], None] | None = None,
               on_batch: Callable[[int, Precision | None], None] | None = None) -> SweepResult:
@@ -82,8 +95,12 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
     ``on_progress(n)`` gets policy-trials done; ``on_batch(end, status)`` is called before
     each batch ``[.., end)`` starts (status: the precision after the previous batch).
     """
-    if (trials is None) == (precision is None):
-        raise ValueError("give exactly one of trials and precision")
+    if sum(x is not None for x in (trials, precision, require)) != 1:
+        raise ValueError("give exactly one of trials, precision and require")
+    if require is not None:
+        return _run_decisions(scenario, grid, require, seed=seed, executor=executor,
+                              max_trials=max_trials, first_batch=first_batch,
+                              on_progress=on_progress, on_batch=on_batch)
     began = time.perf_counter()
     count = len(grid.policies)
     result = SweepResult(grid, seed, 0, [Tally() for _ in range(count)],
@@ -126,6 +143,52 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
     return result
 
 
+def _run_decisions(scenario: Scenario, grid: Grid, require: Requirement, *, seed: int,
+                   executor: Executor, max_trials: int, first_batch: int,
+                   on_progress: Callable[[int], None] | None,
+                   on_batch: Callable[[int, Precision | None], None] | None) -> SweepResult:
+    """Rule 2's decision sweep: each batch runs the policies not yet decided."""
+    began = time.perf_counter()
+    count = len(grid.policies)
+    result = SweepResult(grid, seed, 0, [Tally() for _ in range(count)],
+                         [PairCounts() for _ in range(count)],
+                         work_pairs=[PairedMean() for _ in range(count)],
+                         connect_pairs=[PairedMean() for _ in range(count)],
+                         max_trials=max_trials, requirement=require)
+    ends = list(batch_ends(max_trials, first_batch))
+    result.looks = len(ends)
+    result.look_z = z = look_z(len(ends))
+    undecided = list(range(count))
+    for end in ends:
+        if on_batch is not None:
+            on_batch(end, None)
+        baseline = undecided.index(grid.baseline) if grid.baseline in undecided else None
+        batch = run_batch(scenario, [grid.policies[k] for k in undecided], seed=seed,
+                          start=result.trials, stop=end, executor=executor,
+                          baseline=baseline, on_progress=on_progress)
+        for j, k in enumerate(undecided):
+            result.tallies[k].merge(batch.tallies[j])
+            if batch.pairs is not None:
+                assert batch.work_pairs is not None and batch.connect_pairs is not None
+                result.pairs[k].merge(batch.pairs[j])
+                result.work_pairs[k].merge(batch.work_pairs[j])
+                result.connect_pairs[k].merge(batch.connect_pairs[j])
+        result.trials += batch.trials
+        if batch.interrupted:
+            result.interrupted = True
+            break
+        result.checkpoints.append(result.trials)
+        undecided = [k for k in undecided
+                     if not Decision.judge(require, result.tallies[k].summary, z).decided]
+        if not undecided:
+            break
+    result.decisions = [Decision.judge(require, tally.summary, z) if tally.summary.trials
+                        else Decision("undecided", 0, None, 0.0, float("inf"))
+                        for tally in result.tallies]
+    result.elapsed = time.perf_counter() - began
+    return result
+
+
 def sweep_rows(result: SweepResult) -> list[dict[str, Any]]:
     """One flat dict per policy, in grid order, columns ``ROW_COLUMNS`` + fields (rule 3)."""
     rows = []
@@ -157,6 +220,8 @@ def sweep_rows(result: SweepResult) -> list[dict[str, Any]]:
                 (mean.estimate, _finite(mean.low), _finite(mean.high)) if mean is not None
                 else (None, None, None))
         row["connect_pairs"] = result.connect_pairs[k].n
+        if result.decisions:
+            row["decision"] = result.decisions[k].verdict
         for name in POLICY_FIELDS:
             value = getattr(policy, name)
             row[name] = " ".join(str(c) for c in sorted(value)) if name in CODE_FIELDS else value
@@ -195,9 +260,32 @@ def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, A
                 f"({grid.policies[status.widest_index].name}) after {result.trials:,} trials, "
                 f"the --max-trials cap; raise it or relax --precision"
             )
+    decision = None
+    if result.requirement is not None:
+        decision = {
+            "require": result.requirement.text,
+            "alpha": 0.05,
+            "correction": f"Bonferroni over {result.looks} planned looks: each look's "
+                          f"interval is two-sided at 1 - 0.05/{result.looks} "
+                          f"(z = {result.look_z:.3f})",
+            "looks": result.looks,
+            "z": result.look_z,
+            "max_trials": result.max_trials,
+            "checkpoints": result.checkpoints,
+            "policies": {policy.name: d.to_dict() for policy, d in
+                         zip(grid.policies, result.decisions, strict=True)},
+        }
+        adaptive = None
+        undecided = [p.name for p, d in zip(grid.policies, result.decisions, strict=True)
+                     if not d.decided]
+        if undecided and not result.interrupted:
+            warnings.append(f"undecided at the --max-trials cap of {result.max_trials:,}: "
+                            + ", ".join(undecided) + " (too close to the bound to tell; "
+                            "raise --max-trials)")
     return {
         **provenance,
         "grid": str(grid.path),
+        "decision": decision,
         "seed": result.seed,
         "baseline": grid.policies[grid.baseline].name,
         "trials": result.trials,
@@ -212,7 +300,7 @@ def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, A
 def _arrow_types() -> dict[str, Any]:
     import pyarrow as pa
 
-    types: dict[str, Any] = {"policy": pa.string()}
+    types: dict[str, Any] = {c: pa.string() for c in ("policy", "decision")}
     types.update({c: pa.bool_() for c in ("baseline", "same_as_baseline")})
     types.update({c: pa.int64() for c in ("trials", "successes", "candidate_only",
                                           "baseline_only", "connect_pairs")})

@@ -11,6 +11,7 @@ from sender.policy import RetryPolicy
 from sender.procedure import connect
 from sim.draws.streams import TrialStreams
 from sim.scenario.schema import Scenario
+from sim.trial.fast import Tie, eligible, run_fast_trial
 from sim.trial.fleet import run_fleet_trial
 from sim.trial.results import TrialResult
 from sim.trial.setup import budget_of, target_of
@@ -18,7 +19,7 @@ from sim.world.driver import drive
 from sim.world.trace import NULL_TRACER, Tracer
 from sim.world.world import World
 
-__all__ = ["run_trial"]
+__all__ = ["run_event_trial", "run_trial"]
 
 
 def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
@@ -26,7 +27,23 @@ def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
     """Trial ``trial`` of a run seeded ``seed``: depends on these four arguments only.
 
     A scenario with a ``[fleet]`` runs the whole fleet in this one trial (``sim.trial.fleet``).
+    A lone sender without faults, untraced, takes the fast path (``sim.trial.fast``), which
+    gives the same row; it falls back to the event path on a tie.
     """
+    if scenario.fleet is not None:
+        return run_fleet_trial(scenario, policy, seed, trial, tracer)
+    if eligible(scenario, tracer):
+        try:
+            return run_fast_trial(scenario, policy, seed, trial)
+        except Tie:
+            pass
+    return run_event_trial(scenario, policy, seed, trial, tracer)
+
+
+def run_event_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
+                    tracer: Tracer = NULL_TRACER) -> TrialResult:
+    """A lone sender's trial on the event path (SimPy), whatever the scenario: what traced
+    replays run, and what the fast path must equal."""
     if scenario.fleet is not None:
         return run_fleet_trial(scenario, policy, seed, trial, tracer)
     env = simpy.Environment()

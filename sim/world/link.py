@@ -176,6 +176,11 @@ class Link:
             return latency + self._channel.occupy(self.env.now, nbytes)
         return latency + nbytes * self._seconds_per_byte
 
+    def token(self) -> int:
+        """The token a message sent now carries (rule 2): the epoch, or -1 when it is lost
+        before it leaves. The fast path (``sim.trial.fast``) sends with it too."""
+        return self._epoch if self._carrying else LOST
+
     def send(self, nbytes: int) -> simpy.Timeout:
         """A message; the event fires at its arrival time with a token for ``delivered``."""
         self.messages += 1

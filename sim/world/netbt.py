@@ -32,6 +32,7 @@ from sim.world.board import FaultBoard
 from sim.world.events import NamePathEvent, NetbtEvent, Source
 from sim.world.link import LOST, Link
 from sim.world.race import first_of
+from sim.world.stages import answered_in_time, query_wait, wins_served
 from sim.world.trace import Tracer
 
 __all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver"]
@@ -79,8 +80,9 @@ class Resolver:
     def _serve(self, now: float) -> int | None:
         """The WINS server's side: answer iff the name path is ready and WINS is up."""
         if not self._name_path.ready(now):
-            return None
-        if self._faults.first_active("wins_unavailable") is not None:
+            return None  # checked first: an early query does not touch a WINS fault
+        if not wins_served(now, self._name_path.ready_at,
+                           self._faults.first_active("wins_unavailable") is not None):
             return None
         return 0
 
@@ -104,13 +106,13 @@ class Resolver:
         for query in range(spec.name_query_count):
             self._tracer.record(env.now, Source.NETBT, NetbtEvent.WINS_QUERY, n=query + 1)
             request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, serve).callbacks.append(on_response)
-            yield first_of(env, answer, simpy.Timeout(env, start + (query + 1) * interval
-                                                      - env.now))
+            yield first_of(env, answer, simpy.Timeout(env, query_wait(start, interval, query,
+                                                                      env.now)))
             if answer.triggered:
                 break
         # Rule 3: the answer must arrive strictly before give-up; a tie goes to give-up.
         answered_at = cast(float, answer.value) if answer.triggered else math.inf
-        if answered_at < give_up:
+        if answered_in_time(answered_at, give_up):
             self._cached_until = answered_at + spec.cache_timeout
             self._tracer.record(env.now, Source.NETBT, NetbtEvent.RESOLVED)
             return 0

@@ -25,15 +25,15 @@ from typing import Any
 
 import simpy
 
-from sender.codes import ERROR_PPP_TIMEOUT
 from sender.effects import Failed, Result, Succeeded
 from sim.draws.streams import TrialStreams
-from sim.scenario.schema import PhaseFailure, RasSpec
+from sim.scenario.schema import RasSpec
 from sim.world.board import FaultBoard
 from sim.world.events import RasEvent, Source
 from sim.world.link import Link
 from sim.world.netbt import NamePath
 from sim.world.ports import PortPool
+from sim.world.stages import dial_plan
 from sim.world.trace import Tracer
 
 __all__ = ["RasServer"]
@@ -97,18 +97,10 @@ class RasServer:
         self._port_since = env.now
         self._tracer.record(env.now, Source.RAS, RasEvent.PORT_TAKEN, in_use=self.ports.in_use)
 
-        phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
-            ("connect", connect, connect_roll, spec.connect_failure),
-            ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
-            ("project", project, project_roll, spec.project_failure),
-        )
-        for name, duration, fail_roll, failure in phases:
+        plan = dial_plan(spec, connect, authenticate, project,
+                         (connect_roll, authenticate_roll, project_roll, pick))
+        for name, duration, code in plan:
             self._tracer.record(env.now, Source.RAS, RasEvent.PHASE, phase=name)
-            code = 0
-            if name == "authenticate" and duration > spec.authenticate_timeout:
-                duration, code = spec.authenticate_timeout, ERROR_PPP_TIMEOUT
-            elif fail_roll < failure.rate:
-                code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
             yield env.timeout(duration)
             if code:
                 self._tracer.record(env.now, Source.RAS, RasEvent.PHASE_FAILED, phase=name,

@@ -35,6 +35,7 @@ from sim.world.events import SmbEvent, Source, TcpEvent
 from sim.world.link import LOST, Link
 from sim.world.netbt import NamePath, Resolver
 from sim.world.race import first_of
+from sim.world.stages import syn_waits
 from sim.world.trace import Tracer
 
 __all__ = ["SESSION_STEPS", "SmbClient"]
@@ -93,8 +94,8 @@ class SmbClient:
             if event.value != LOST and not established.triggered:
                 established.succeed(env.now)
 
-        rto = self._tcp.initial_rto
-        for attempt in range(1 + self._tcp.max_connect_retransmissions):
+        for attempt, rto in enumerate(syn_waits(self._tcp.initial_rto,
+                                                self._tcp.max_connect_retransmissions)):
             self._tracer.record(env.now, Source.TCP, TcpEvent.SYN, n=attempt + 1)
             self._link.request(SYN_BYTES, SYN_BYTES, self._syn_answered) \
                 .callbacks.append(on_syn_ack)
@@ -102,7 +103,6 @@ class SmbClient:
             if established.triggered:
                 self._tracer.record(env.now, Source.TCP, TcpEvent.ESTABLISHED)
                 return 0
-            rto *= 2
         self._tracer.record(env.now, Source.TCP, TcpEvent.GAVE_UP)
         return ERROR_BAD_NETPATH
 

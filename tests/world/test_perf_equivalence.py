@@ -1,4 +1,6 @@
 """The speed-ups of issue 7 change nothing a user can see: results and traces are equal.
+(What is compared is rows and traces, not SimPy's event counts, which issue 18 dropped as a
+measure; the fast path's equality with the event path is ``tests/trial/test_fast_path.py``.)
 
 Two of them leave SimPy events out where nothing could observe them:
 
@@ -25,7 +27,6 @@ import pytest
 import simpy
 
 import sim.world.world
-from sim.bench.bench import count_events
 from sim.draws.distributions import _TINY, MAX_DRAW, LogNormal
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import MILESTONES
@@ -64,16 +65,11 @@ def _run(path: Path, trials: range) -> list[tuple[str, list[str]]]:
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
 def test_fewer_simpy_events_same_results_and_traces(path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    loaded = load_scenario(path)
     fast = _run(path, _trials(path))
-    fast_events = count_events(loaded.scenario, loaded.policy, SEED, 3)
     monkeypatch.setattr(sim.world.world, "prepared", _every_event)
     slow = _run(path, _trials(path))
-    slow_events = count_events(loaded.scenario, loaded.policy, SEED, 3)
     assert fast == slow
     assert all(trace for _, trace in fast)  # real traces, not empty ones
-    # Both ways were really taken: the old world processes more (idle) events.
-    assert sum(slow_events) > sum(fast_events)
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)

@@ -1,0 +1,71 @@
+"""Each protocol stage's rule, stated once, as pure functions of the stage's state.
+
+The event path (``sim.world.ras``, ``sim.world.netbt``, ``sim.world.smb`` on SimPy) and the
+fast path (``sim.trial.fast``, a virtual clock for lone senders) both call these, so the
+physics has one statement; only the way time advances differs. Every function returns the
+same floats from the same inputs, computed with the same operations the event path's
+clock applies (SimPy sets ``now = now + delay`` at each time-out), so both paths agree bit
+for bit (``tests/trial/test_fast_path.py``).
+"""
+
+from __future__ import annotations
+
+from sender.codes import ERROR_PPP_TIMEOUT
+from sim.scenario.schema import PhaseFailure, RasSpec
+
+__all__ = ["DialPhase", "answered_in_time", "dial_plan", "query_wait",
+           "syn_waits", "wins_served"]
+
+#: (phase name, duration, code: 0 when the phase succeeds).
+DialPhase = tuple[str, float, int]
+
+
+def dial_plan(spec: RasSpec, connect: float, authenticate: float, project: float,
+              rolls: tuple[float, float, float, float]) -> tuple[DialPhase, ...]:
+    """The phases a dial goes through (``sim.world.ras`` rules 2 and 3): each phase's drawn
+    duration and its failure code, up to and including the first that fails.
+
+    ``rolls`` are the dial's four failure uniforms: one per phase, then the code pick.
+    """
+    connect_roll, authenticate_roll, project_roll, pick = rolls
+    plan: list[DialPhase] = []
+    phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
+        ("connect", connect, connect_roll, spec.connect_failure),
+        ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
+        ("project", project, project_roll, spec.project_failure),
+    )
+    for name, duration, fail_roll, failure in phases:
+        code = 0
+        if name == "authenticate" and duration > spec.authenticate_timeout:
+            duration, code = spec.authenticate_timeout, ERROR_PPP_TIMEOUT
+        elif fail_roll < failure.rate:
+            code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
+        plan.append((name, duration, code))
+        if code:
+            break
+    return tuple(plan)
+
+
+def wins_served(now: float, ready_at: float, wins_unavailable: bool) -> bool:
+    """A WINS query reaching the far side at ``now`` is answered (``sim.world.netbt`` rule 2)."""
+    return now >= ready_at and not wins_unavailable
+
+
+def query_wait(start: float, interval: float, query: int, now: float) -> float:
+    """The wait after query ``query`` (0-based) sent at ``now`` of a resolution that began at
+    ``start``: until ``start + (query + 1) * interval``, as a delay from ``now``."""
+    return start + (query + 1) * interval - now
+
+
+def answered_in_time(answered_at: float, give_up: float) -> bool:
+    """Rule 3 of ``sim.world.netbt``: strictly before give-up; a tie goes to give-up."""
+    return answered_at < give_up
+
+
+def syn_waits(initial_rto: float, retransmissions: int) -> list[float]:
+    """The wait after each SYN (``sim.world.smb`` rule 2): RTO doubling from the initial."""
+    waits, rto = [], initial_rto
+    for _ in range(1 + retransmissions):
+        waits.append(rto)
+        rto *= 2
+    return waits
