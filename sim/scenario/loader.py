@@ -18,6 +18,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
@@ -28,6 +29,7 @@ from typing import Any, get_args, get_origin
 from pydantic import ValidationError
 
 from sender.policy import PolicyError, RetryPolicy, preset
+from sim.draws.units import shorten
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
 
@@ -35,6 +37,10 @@ __all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "policy_from_tabl
            "resolve_policy"]
 
 _MAX_EXTENDS_DEPTH = 32
+#: Problems listed in one message; the rest are counted.
+MAX_PROBLEMS = 20
+#: Longest message line; longer ones (a value echoed from the file) are cut.
+MAX_LINE = 400
 
 
 class ScenarioError(Exception):
@@ -62,7 +68,8 @@ def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScena
     # isinstance first: `profile = [1]` is unhashable and would escape as a TypeError.
     if not isinstance(profile, str) or profile not in PROFILES:
         raise ScenarioError(
-            f"{path}: {_line_hint(texts, ('profile',))}profile: unknown profile {profile!r}; "
+            f"{path}: {_line_hint(texts, ('profile',))}profile: unknown profile "
+            f"{shorten(profile)}; "
             f"use one of: {', '.join(sorted(PROFILES))}"
         )
     merged = _merge(PROFILES[profile], data)
@@ -92,7 +99,8 @@ def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
     except PolicyError as error:
         where = "sender.policy" if error.field == "policy" else f"sender.policy.{error.field}"
         loc = tuple(where.split("."))
-        raise ScenarioError(f"{path}: {_line_hint(texts, loc)}{where}: {error.message}") from None
+        raise ScenarioError(
+            clip(f"{path}: {_line_hint(texts, loc)}{where}: {error.message}")) from None
 
 
 def policy_from_table(table: PolicyTable) -> RetryPolicy:
@@ -190,12 +198,24 @@ def _format_validation(path: Path, texts: list[tuple[Path, str]], error: Validat
                         for _, other in items))
     ]
     lines = []
-    for item, loc in items:
-        dotted = ".".join(str(part) for part in loc) or "(top level)"
-        lines.append(f"{path}: {_line_hint(texts, loc)}{dotted}: {_explain(item, loc)}")
-    count = len(lines)
-    head = "" if count == 1 else f"{count} problems:\n"
-    return head + "\n".join(lines)
+    for item, loc in items[:MAX_PROBLEMS]:
+        lines.append(f"{path}: {_line_hint(texts, loc)}{dotted_path(loc)}: {_explain(item, loc)}")
+    count = len(items)
+    if count > MAX_PROBLEMS:
+        lines.append(f"... and {count - MAX_PROBLEMS:,} more; fix these first")
+    head = "" if count == 1 else f"{count:,} problems:\n"
+    return head + "\n".join(clip(line) for line in lines)
+
+
+def dotted_path(loc: tuple[Any, ...]) -> str:
+    """``ras.connect`` for a pydantic location, each part shortened for a message."""
+    return ".".join(str(part) if len(str(part)) <= 60 else shorten(str(part))
+                    for part in loc) or "(top level)"
+
+
+def clip(line: str, limit: int = MAX_LINE) -> str:
+    """``line`` cut to ``limit`` characters: a message line stays readable whatever the input."""
+    return line if len(line) <= limit else f"{line[: limit - 30]}... ({len(line):,} characters)"
 
 
 def _tables_with_field(key: object) -> list[str]:
@@ -228,9 +248,10 @@ def _explain(item: Any, loc: tuple[Any, ...]) -> str:
         homes = _tables_with_field(loc[-1]) if len(loc) == 1 else []
         if homes:  # a key written above its table header, say policy = ... before [sender]
             where = " or ".join(f"[{table}]" for table in homes)
-            return (f"unknown key {loc[-1]!r} at the top level; it belongs in the {where} "
+            return (f"unknown key {shorten(loc[-1])} at the top level; it belongs in the {where} "
                     "table: move it below that table's header")
-        return f"unknown key {loc[-1]!r}; remove it or check its spelling (see `rassim schema`)"
+        return (f"unknown key {shorten(loc[-1])}; remove it or check its spelling "
+                "(see `rassim schema`)")
     if kind == "missing":
         return "required but missing; add it"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
@@ -255,17 +276,41 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """The line that sets ``loc`` (a key path) in TOML ``text``, best effort."""
     # First with list indices, so faults.1.at finds the second [[faults]] table's ``at``
     # rather than the first's; then without (inline arrays, sub-tables of array elements).
-    line = _scan_lines(text, [str(part) for part in loc], indexed=True)
+    line = _lookup(_line_index(text, True), tuple(str(part) for part in loc))
     if line is None and any(isinstance(part, int) for part in loc):
-        line = _scan_lines(text, [str(p) for p in loc if not isinstance(p, int)], indexed=False)
+        line = _lookup(_line_index(text, False),
+                       tuple(str(p) for p in loc if not isinstance(p, int)))
     return line
 
 
-def _scan_lines(text: str, keys: list[str], *, indexed: bool) -> int | None:
+_Index = tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int], dict[tuple[str, ...], int]]
+
+
+def _lookup(index: _Index, keys: tuple[str, ...]) -> int | None:
+    """The line of ``keys``: the key's own line, else the first line of a table or key that
+    holds it (an inline table, the header of its table or of its array element)."""
     if not keys:
         return None
+    exact, holders, tables = index
+    if keys in exact:
+        return exact[keys]
+    found = [holders[keys[:k]] for k in range(1, len(keys) + 1) if keys[:k] in holders]
+    if keys in tables:
+        found.append(tables[keys])
+    return min(found) if found else None
+
+
+@functools.lru_cache(maxsize=16)
+def _line_index(text: str, indexed: bool) -> _Index:
+    """Every key path written in ``text`` and the first line writing it, built once per file.
+
+    Built once and looked up per error: scanning the file again for each of 2,000 unknown
+    keys took seconds (and never finished for 100,000).
+    """
+    exact: dict[tuple[str, ...], int] = {}
+    holders: dict[tuple[str, ...], int] = {}  # paths that hold deeper keys (prefix match)
+    tables: dict[tuple[str, ...], int] = {}  # table headers (exact match only)
     table: list[str] = []
-    best: int | None = None
     arrays: dict[tuple[str, ...], int] = {}  # [[name]] headers seen so far, per name
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -277,17 +322,13 @@ def _scan_lines(text: str, keys: list[str], *, indexed: bool) -> int | None:
                 table = [*table, str(index)]
                 # A whole array element lives in one file: its header is a fair hint for
                 # a problem inside it that no line spells out (e.g. a missing kind).
-                if keys[: len(table)] == table and best is None:
-                    best = number
-            if table == keys:
-                best = best or number
+                holders.setdefault(tuple(table), number)
+            tables.setdefault(tuple(table), number)
             continue
-        key = line.split("=", 1)[0].strip().strip('"') if "=" in line else None
-        if key is None:
+        if "=" not in line:
             continue
-        path = [*table, *[p.strip() for p in key.split(".")]]
-        if path == keys:
-            return number
-        if keys[: len(path)] == path and best is None:
-            best = number  # e.g. an inline table holding the field
-    return best
+        key = line.split("=", 1)[0].strip().strip('"')
+        path = (*table, *[p.strip() for p in key.split(".")])
+        exact.setdefault(path, number)
+        holders.setdefault(path, number)  # e.g. an inline table holding the field
+    return exact, holders, tables

@@ -712,3 +712,47 @@ def test_stray_key_spelled_like_a_distribution_is_named(tmp_path: Path) -> None:
     path.write_text('"uniform" = []\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"line 1: uniform: unknown key 'uniform'"):
         load_scenario(path)
+
+
+# --- bounds on every duration and on error reporting (issue 16, classes 1 and 4) ------------
+@pytest.mark.parametrize(("body", "field"), [
+    ('[ras]\nconnect = "1e300s"\n', "ras.connect"),
+    ('[ras]\nconnect = { dist = "uniform", low = "1s", high = "8d" }\n', "ras.connect.high"),
+    ('[ras]\nconnect = { dist = "lognormal", median = "1s", p95 = "1e9h" }\n', "ras.connect.p95"),
+    ('[ras]\nconnect = { dist = "exponential", mean = "30d" }\n', "ras.connect.mean"),
+    ('[ras]\nconnect = { dist = "empirical", samples = ["1s", "8d"] }\n',
+     "ras.connect.samples.1"),
+    ('[ras]\nbusy_after = "1e300s"\n', "ras.busy_after"),
+    ('[sender]\nstart = "365d"\n', "sender.start"),
+    ('[netbt]\nname_query_timeout = "10000000h"\n', "netbt.name_query_timeout"),
+    ('[[faults]]\nkind = "link_outage"\nat = "connected + 8d"\n', "faults.0.at"),
+    ('[[faults]]\nkind = "link_outage"\nmean_interval = "1e20s"\nduration = "1s"\n',
+     "faults.0.mean_interval"),
+    ('[link.warmup]\ndecay = "9999d"\n', "link.warmup.decay"),
+    ('[sender.policy]\nmax_wait = "1e300s"\n', "sender.policy.max_wait"),
+])
+def test_every_duration_is_at_most_seven_days(tmp_path: Path, body: str, field: str) -> None:
+    message = load_error(on_unpatched(tmp_path, body))
+    assert_one_problem(message, "bad.toml", f"{field}:", 'at most 7 days ("7d", 604800s)')
+
+
+def test_thousands_of_unknown_keys_give_a_short_message_from_one_scan(tmp_path: Path) -> None:
+    from sim.scenario import loader
+
+    body = "".join(f"k{i} = 1\n" for i in range(100_000))
+    loader._line_index.cache_clear()
+    message = load_error(on_unpatched(tmp_path, body))
+    lines = message.splitlines()
+    assert lines[0] == "100,000 problems:"
+    assert len(lines) == 1 + loader.MAX_PROBLEMS + 1
+    assert lines[1].endswith("line 2: k0: unknown key 'k0'; remove it or check its spelling "
+                             "(see `rassim schema`)")
+    assert lines[-1] == "... and 99,980 more; fix these first"
+    # The hint index is built once per file (and mode), not once per problem.
+    assert loader._line_index.cache_info().misses <= 4
+
+
+def test_a_megabyte_key_gives_a_short_message(tmp_path: Path) -> None:
+    message = load_error(on_unpatched(tmp_path, "x" * 1_000_000 + " = 1\n"))
+    assert_one_problem(message, "bad.toml: line 2:", "(1,000,000 characters)", "unknown key")
+    assert len(message) < 500
