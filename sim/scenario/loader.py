@@ -14,13 +14,26 @@ Rules:
 4. The scenario's identity (``sha256``) is the hash of the fully resolved scenario with
    credentials redacted, so two files that resolve to the same model share it, and a change
    in a parent changes it.
+5. Files are read safely (``read_text_file``, ``parse_toml``): only regular files, opened
+   with ``O_NONBLOCK`` then checked with ``fstat`` (a device, FIFO or socket is refused
+   before a byte is read: ``/dev/zero`` must not eat memory, a FIFO must not hang), at most
+   ``MAX_FILE_BYTES``, nested at most ``MAX_DEPTH`` deep; a NUL byte, a symlink loop or an
+   over-long name is a ``ScenarioError`` like a missing file.
+6. A parent may live anywhere (teams share base scenarios between folders and
+   repositories) but must be a ``.toml`` file, so ``extends = "../../etc/shadow"`` is
+   refused unread. A value set in a file outside the scenario's own folder (the folder of
+   the file named on the command line, and below it) is never echoed in a message: the
+   message names the file, the line and the field, and says the value is not shown.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
+import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,8 +46,8 @@ from sim.draws.units import shorten
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
 
-__all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "policy_from_table",
-           "resolve_policy"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedScenario", "ScenarioError", "load_scenario",
+           "parse_toml", "policy_from_table", "read_text_file", "resolve_path", "resolve_policy"]
 
 _MAX_EXTENDS_DEPTH = 32
 #: Problems listed in one message; the rest are counted.
@@ -63,15 +76,16 @@ class LoadedScenario:
 def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScenario:
     """Load, resolve and validate ``path``; ``policy`` names a preset that overrides the file's."""
     path = Path(path)
-    data, texts = _read_with_parents(path.resolve(), [])
+    data, texts = _read_with_parents(resolve_path(path), [])
     profile = data.get("profile", "sna")
     # isinstance first: `profile = [1]` is unhashable and would escape as a TypeError.
     if not isinstance(profile, str) or profile not in PROFILES:
-        raise ScenarioError(
-            f"{path}: {_line_hint(texts, ('profile',))}profile: unknown profile "
-            f"{shorten(profile)}; "
+        hint, outside = _where(texts, ("profile",))
+        shown = _NOT_SHOWN if outside else shorten(profile)
+        raise ScenarioError(clip(
+            f"{path}: {hint}profile: unknown profile {shown}; "
             f"use one of: {', '.join(sorted(PROFILES))}"
-        )
+        ))
     merged = _merge(PROFILES[profile], data)
     try:
         scenario = Scenario.model_validate(merged)
@@ -99,8 +113,9 @@ def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
     except PolicyError as error:
         where = "sender.policy" if error.field == "policy" else f"sender.policy.{error.field}"
         loc = tuple(where.split("."))
-        raise ScenarioError(
-            clip(f"{path}: {_line_hint(texts, loc)}{where}: {error.message}")) from None
+        hint, outside = _where(texts, loc)
+        why = f"invalid {_NOT_SHOWN}; fix it there" if outside else error.message
+        raise ScenarioError(clip(f"{path}: {hint}{where}: {why}")) from None
 
 
 def policy_from_table(table: PolicyTable) -> RetryPolicy:
@@ -125,6 +140,111 @@ def policy_from_table(table: PolicyTable) -> RetryPolicy:
     return base.replace(**given)
 
 
+# --- reading files safely (rule 5) ----------------------------------------------------------
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32
+
+
+def resolve_path(path: Path, by: str = "") -> Path:
+    """``path`` made absolute with symlinks followed; ``ScenarioError`` for an impossible one."""
+    try:
+        return path.resolve()
+    except ValueError:  # an embedded NUL byte
+        raise ScenarioError(f"{_shown(path)}: the file name contains a NUL byte{by}; write "
+                            "a plain file name") from None
+    except RuntimeError:  # Python 3.11's "Symlink loop from ..."
+        raise ScenarioError(f"{path}: symbolic link loop{by}; point the link at a file") from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot resolve{by}: {error.strerror}") from None
+
+
+def read_text_file(path: Path, what: str = "scenario", by: str = "") -> str:
+    """The UTF-8 text of regular file ``path`` (rules 1, 2 and 4); ``by`` ends messages."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except ValueError:
+        raise ScenarioError(f"{_shown(path)}: the file name contains a NUL byte{by}; write "
+                            "a plain file name") from None
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what} file{by}; check the path") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ScenarioError(f"{path}: symbolic link loop{by}; point the link at a "
+                                "file") from None
+        raise ScenarioError(f"{_shown(path)}: cannot read{by}: {error.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a directory, not a {what} file{by}")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{path}: not a regular file (a device, pipe or socket){by}; "
+                                f"name a {what} file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(_too_large(path, info.st_size, by))
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read{by}: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:  # it grew after the fstat
+        raise ScenarioError(_too_large(path, len(raw), by))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}){by}; save the file as UTF-8"
+        ) from None
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML document ``text`` of ``path``, at most ``MAX_DEPTH`` deep (rule 3)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}; fix the syntax there") from None
+    except RecursionError:
+        raise ScenarioError(_too_deep(path)) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(_too_deep(path))
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests tables and arrays, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return level
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list))
+    return deepest
+
+
+def _too_deep(path: Path) -> str:
+    return (f"{path}: tables or arrays nested more than {MAX_DEPTH} levels deep; no scenario "
+            "needs that: flatten them")
+
+
+def _too_large(path: Path, size: int, by: str) -> str:
+    return (f"{path}: {size:,} bytes, larger than the {MAX_FILE_BYTES // 2**20} MiB a scenario "
+            f"file may be{by}; is this the right file?")
+
+
+def _shown(path: Path) -> str:
+    """``path`` for a message, with a NUL byte (which no file name may hold) made visible."""
+    return str(path).replace("\0", "\\0")
+
+
 # --- reading and merging ------------------------------------------------------------------
 def _read_with_parents(
     path: Path, chain: list[Path]
@@ -135,11 +255,9 @@ def _read_with_parents(
         raise ScenarioError(f"{chain[-1]}: extends: cycle {cycle}; remove one of these extends")
     if len(chain) >= _MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"{path}: extends: chain deeper than {_MAX_EXTENDS_DEPTH} files")
-    text = _read_text(path, chain[-1] if chain else None)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}; fix the syntax there") from None
+    by = f" (extended by {chain[-1]})" if chain else ""
+    text = read_text_file(path, "scenario", by)
+    data = parse_toml(path, text)
     texts = [(path, text)]
     parent = data.pop("extends", None)
     if parent is None:
@@ -149,27 +267,16 @@ def _read_with_parents(
             f"{path}: {_line_hint(texts, ('extends',))}extends: must be a file name such as "
             "\"q221951-unpatched.toml\""
         )
-    parent_path = (path.parent / parent).resolve()
+    if "\0" in parent:
+        raise ScenarioError(f"{path}: {_line_hint(texts, ('extends',))}extends: the file name "
+                            "contains a NUL byte; write a plain file name")
+    if not parent.endswith(".toml"):
+        # Refused unread: a parent is a scenario file, never /etc/shadow (rule 6).
+        raise ScenarioError(f"{path}: {_line_hint(texts, ('extends',))}extends: must name a "
+                            ".toml scenario file, such as \"q221951-unpatched.toml\"")
+    parent_path = resolve_path(path.parent / parent, f" (extended by {path})")
     parent_data, parent_texts = _read_with_parents(parent_path, [*chain, path])
     return _merge(parent_data, data), texts + parent_texts
-
-
-def _read_text(path: Path, included_by: Path | None) -> str:
-    by = f" (extended by {included_by})" if included_by else ""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file{by}; check the path") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file{by}") from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read{by}: {error.strerror}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {error.start}){by}; save the file as UTF-8"
-        ) from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -199,7 +306,9 @@ def _format_validation(path: Path, texts: list[tuple[Path, str]], error: Validat
     ]
     lines = []
     for item, loc in items[:MAX_PROBLEMS]:
-        lines.append(f"{path}: {_line_hint(texts, loc)}{dotted_path(loc)}: {_explain(item, loc)}")
+        hint, outside = _where(texts, loc)
+        why = f"invalid {_NOT_SHOWN}; fix it there" if outside else _explain(item, loc)
+        lines.append(f"{path}: {hint}{dotted_path(loc)}: {why}")
     count = len(items)
     if count > MAX_PROBLEMS:
         lines.append(f"... and {count - MAX_PROBLEMS:,} more; fix these first")
@@ -261,6 +370,24 @@ def _explain(item: Any, loc: tuple[Any, ...]) -> str:
         return msg.replace("Input should be", "must be")
     msg = msg.removeprefix("Value error, ")
     return msg[0].lower() + msg[1:] if msg else msg
+
+
+_NOT_SHOWN = "value (not shown: it is set in a file outside this scenario's folder)"
+
+
+def _where(texts: list[tuple[Path, str]], loc: tuple[Any, ...]) -> tuple[str, bool]:
+    """The line hint for ``loc``, and whether its value comes from a file outside the folder
+    of the scenario named on the command line (``texts[0]``), whose values are never echoed
+    (rule 6). A value no file sets comes from the defaults and may be shown."""
+    if not texts:
+        return "", False
+    folder = texts[0][0].parent
+    for file, text in texts:
+        line = _find_line(text, loc)
+        if line:
+            hint = f"line {line}: " if file == texts[0][0] else f"line {line} of {file}: "
+            return hint, not file.is_relative_to(folder)
+    return "", False
 
 
 def _line_hint(texts: list[tuple[Path, str]], loc: tuple[Any, ...]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -756,3 +757,89 @@ def test_a_megabyte_key_gives_a_short_message(tmp_path: Path) -> None:
     message = load_error(on_unpatched(tmp_path, "x" * 1_000_000 + " = 1\n"))
     assert_one_problem(message, "bad.toml: line 2:", "(1,000,000 characters)", "unknown key")
     assert len(message) < 500
+
+
+# --- scenario files are files (issue 16, class 3) -------------------------------------------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_is_refused_unread(device: str) -> None:
+    assert_one_problem(load_error(Path(device)), device, "not a regular file")
+
+
+def test_a_device_as_parent_is_refused_unread(tmp_path: Path) -> None:
+    link = tmp_path / "zero.toml"
+    link.symlink_to("/dev/zero")
+    child = write(tmp_path / "child.toml", 'extends = "zero.toml"\n')
+    assert_one_problem(load_error(child), "/dev/zero: not a regular file",
+                       f"(extended by {child})")
+
+
+def test_a_fifo_does_not_block(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes; O_NONBLOCK does not.
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    assert_one_problem(load_error(fifo), "pipe.toml: not a regular file")
+    child = write(tmp_path / "child.toml", 'extends = "pipe.toml"\n')
+    assert_one_problem(load_error(child), "pipe.toml: not a regular file")
+
+
+def test_a_file_over_the_size_cap_is_refused(tmp_path: Path) -> None:
+    from sim.scenario.loader import MAX_FILE_BYTES
+
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * MAX_FILE_BYTES + "\n", encoding="utf-8")
+    assert_one_problem(load_error(big), "big.toml:", "larger than the 4 MiB")
+
+
+@pytest.mark.parametrize("value", ["[" * 500 + "]" * 500, "[" * 40 + "1" + "]" * 40,
+                                   "{ a = " * 40 + "1" + " }" * 40])
+def test_deep_nesting_is_refused(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "deep.toml", f"name = {value}\n")
+    assert_one_problem(load_error(path), "deep.toml:", "nested more than 32 levels deep")
+
+
+def test_a_nul_byte_in_extends(tmp_path: Path) -> None:
+    path = write(tmp_path / "nul.toml", 'extends = "a\\u0000b.toml"\n')
+    assert_one_problem(load_error(path), "nul.toml: line 1: extends:", "NUL byte")
+
+
+def test_a_nul_byte_in_the_path_named() -> None:
+    assert_one_problem(load_error(Path("a\0b.toml")), "a\\0b.toml", "NUL byte")
+
+
+def test_a_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    assert_one_problem(load_error(tmp_path / "a.toml"), "symbolic link loop")
+    child = write(tmp_path / "child.toml", 'extends = "a.toml"\n')
+    assert_one_problem(load_error(child), "symbolic link loop", "extended by")
+
+
+def test_a_parent_must_be_a_toml_file(tmp_path: Path) -> None:
+    # Refused before any read: a parent is never /etc/shadow, whoever runs rassim.
+    path = write(tmp_path / "a" / "b.toml", 'extends = "../../../../../../etc/shadow"\n')
+    assert_one_problem(load_error(path), "b.toml: line 1: extends: must name a .toml")
+
+
+def test_values_from_a_parent_outside_the_folder_are_not_echoed(tmp_path: Path) -> None:
+    secret = "hunter2-" + "s" * 8
+    write(tmp_path / "elsewhere" / "base.toml", f'''
+        extends = {toml_str(UNPATCHED)}
+        profile = "{secret}"
+        ''')
+    child = write(tmp_path / "mine" / "child.toml", 'extends = "../elsewhere/base.toml"\n')
+    message = load_error(child)
+    assert_one_problem(message, "child.toml: line 2 of", "base.toml: profile:", "not shown")
+    assert secret not in message
+    write(tmp_path / "elsewhere" / "base.toml", f'''
+        extends = {toml_str(UNPATCHED)}
+        [ras]
+        connect = "{secret}"
+        [sender]
+        policy = {{ preset = "connras-fix", name = "", max_dials = 2 }}
+        ''')
+    message = load_error(child)
+    assert "ras.connect: invalid value (not shown" in message
+    assert secret not in message
+    # The same parent inside the scenario's folder is quoted as usual.
+    inside = write(tmp_path / "elsewhere" / "child.toml", 'extends = "base.toml"\n')
+    assert secret in load_error(inside)
