@@ -318,8 +318,9 @@ def _format_validation(path: Path, texts: list[tuple[Path, str]], error: Validat
 
 def dotted_path(loc: tuple[Any, ...]) -> str:
     """``ras.connect`` for a pydantic location, each part shortened for a message."""
-    return ".".join(str(part) if len(str(part)) <= 60 else shorten(str(part))
-                    for part in loc) or "(top level)"
+    # A key with control characters (an escape sequence) is shown as its repr: inert.
+    return ".".join(str(part) if len(str(part)) <= 60 and str(part).isprintable()
+                    else shorten(str(part)) for part in loc) or "(top level)"
 
 
 def clip(line: str, limit: int = MAX_LINE) -> str:
