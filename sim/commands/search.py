@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 from pathlib import Path
@@ -44,6 +45,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from sim.world.trace import Recorder
 
     check_count("budget", args.budget, 1, 1_000_000)
+    if importlib.util.find_spec("hypothesis") is None:  # a base dependency; say so if gone
+        raise BadInput("rassim search needs Hypothesis, which is not installed: "
+                       "pip install 'hypothesis>=6.100' (or reinstall rassim)")
     _check_out(args.out, args.file)
     loaded = load_scenario(args.file, policy=args.policy)
     problem = problem_of(loaded)

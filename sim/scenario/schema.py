@@ -192,6 +192,14 @@ class Warmup(_Strict):
     factor: float = Field(default=1.0, ge=1.0, le=1000.0, allow_inf_nan=False)
     decay: Duration = 30.0
 
+    @field_validator("decay")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        # The multiplier divides by decay: zero is no warm-up, which is factor = 1.
+        if value < 0.001:
+            raise ValueError("decay must be at least 1ms; for no warm-up set factor = 1")
+        return value
+
 
 class LinkSpec(_Strict):
     """The path between sender and remote site once RAS is connected."""

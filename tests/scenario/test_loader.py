@@ -843,3 +843,10 @@ def test_values_from_a_parent_outside_the_folder_are_not_echoed(tmp_path: Path) 
     # The same parent inside the scenario's folder is quoted as usual.
     inside = write(tmp_path / "elsewhere" / "child.toml", 'extends = "base.toml"\n')
     assert secret in load_error(inside)
+
+
+def test_a_zero_warmup_decay_is_refused(tmp_path: Path) -> None:
+    # exp(-age / decay) divided by zero once the trial ran.
+    message = load_error(on_unpatched(tmp_path, '[link.warmup]\ndecay = "0s"\n'))
+    assert_one_problem(message, "line 3: link.warmup.decay:", "at least 1ms",
+                       "for no warm-up set factor = 1")
