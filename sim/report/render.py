@@ -143,6 +143,8 @@ _COMPONENT_TEXT: dict[tuple[str, str], Callable[[TraceEvent], str]] = {
                                    + ("" if math.isinf(e.get('duration')) else
                                       f" for {e.get('duration'):.3f}s")),
     ("fault", "end"): lambda e: f"fault {e.get('fault')} ends",
+    ("fault", "horizon"): lambda e: (f"fault {e.get('fault')}: 30-day horizon reached, no "
+                                     "more windows"),
 }
 
 

@@ -43,6 +43,7 @@ from pydantic import ValidationError
 
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import shorten
+from sim.scenario.limits import work_problem
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
 
@@ -98,6 +99,9 @@ def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScena
             raise ScenarioError(f"--policy: {error.message}") from None
     else:
         chosen = resolve_policy(scenario.sender.policy, path, texts)
+    problem = work_problem(scenario, chosen)
+    if problem is not None:  # refused before any trial runs (sim.scenario.limits rule 2)
+        raise ScenarioError(f"{path}: {problem}")
     digest = hashlib.sha256(
         json.dumps(scenario.public_dict(), sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
