@@ -1,5 +1,5 @@
 """``python -m sim`` is ``rassim``."""
 
-from sim.cli import main
+from sim.entry import main
 
 raise SystemExit(main())

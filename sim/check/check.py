@@ -30,7 +30,13 @@ from pydantic import ValidationError
 from sim.check.expect import Verdict, evaluate
 from sim.run.runner import default_workers, run_trials
 from sim.scenario.bounds import RATE_KEY
-from sim.scenario.loader import LoadedScenario, ScenarioError, load_scenario
+from sim.scenario.loader import (
+    LoadedScenario,
+    ScenarioError,
+    load_scenario,
+    parse_toml,
+    read_text_file,
+)
 from sim.scenario.schema import ExpectSpec
 from sim.stats.summary import Summary
 
@@ -105,12 +111,12 @@ class ScenarioCheck:
 def has_expect_table(path: Path) -> bool:
     """Whether ``path`` (a ``.toml`` file) states an ``[expect]`` table of its own."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = read_text_file(path)
+    except ScenarioError:  # not a readable regular file: nothing to check there
         return False
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return bool(_EXPECT_TEXT.search(text))
     return "expect" in data
 
@@ -141,7 +147,7 @@ def find_checkable(paths: Iterable[Path]) -> list[Path]:
 def load_target(path: Path) -> CheckTarget:
     """Load ``path`` and its own expectations (rule 1); ``ScenarioError`` on bad input."""
     loaded = load_scenario(path)
-    own = tomllib.loads(path.read_text(encoding="utf-8")).get("expect")
+    own = parse_toml(path, read_text_file(path)).get("expect")
     if own is None:
         raise ScenarioError(
             f"{path}: has no [expect] table of its own (expectations are not inherited "

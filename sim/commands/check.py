@@ -6,9 +6,10 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count
+from sim.report.terminal import inert
 
 __all__ = ["register"]
 
@@ -48,17 +49,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     checks = []
     for target in targets:
         if sys.stderr.isatty():
-            print(f"checking {target.name}: {target.trials:,} trials, seed {target.seed} ...",
+            _say(f"checking {target.name}: {target.trials:,} trials, seed {target.seed} ...",
                   file=sys.stderr, flush=True)
         check = run_check(target, args.workers)
         checks.append(check)
         for line in check.lines():
-            print(line, flush=True)
+            _say(line, flush=True)
         hint = None if check.passed else check.replay_hint()
         if hint:
-            print(f"  {hint}", flush=True)
-    print(summary_line(checks, time.perf_counter() - began))
+            _say(f"  {hint}", flush=True)
+    _say(summary_line(checks, time.perf_counter() - began))
     if args.junit is not None:
         write_junit(args.junit, checks)
-        print(f"JUnit report written to {args.junit}")
+        _say(f"JUnit report written to {args.junit}")
     return EXIT_OK if all(check.passed for check in checks) else EXIT_FAILED
+
+
+def _say(text: str = "", *, flush: bool = False, file: TextIO | None = None) -> None:
+    """``print``, with text from the scenario file made inert (``sim.report.terminal``)."""
+    print("\n".join(inert(line) for line in text.split("\n")), flush=flush, file=file)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.commands.common import EXIT_OK, check_count
+from sim.report.terminal import inert
 
 __all__ = ["register"]
 
@@ -45,17 +46,17 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.plot is not None:
         _plot(args.plot, recorder, scenario, loaded.policy.name, seed, args.trial)
     if args.format == "jsonl":
-        print("\n".join(jsonl(recorder.events)))
+        _say("\n".join(jsonl(recorder.events)))
         return EXIT_OK
     if args.format == "log":
         if scenario.fleet is None:
-            print("\n".join(sender_log(recorder.events, server=scenario.sender.server,
+            _say("\n".join(sender_log(recorder.events, server=scenario.sender.server,
                                        site=scenario.sender.site)))
             return EXIT_OK
         for k in range(scenario.fleet.senders):  # one Sender.log per site of the fleet
             mine = [e for e in recorder.events if e.get("sender") == k]
-            print(f"--- sender {k} (site {scenario.sender.site}-{k}) ---")
-            print("\n".join(sender_log(mine, server=scenario.sender.server,
+            _say(f"--- sender {k} (site {scenario.sender.site}-{k}) ---")
+            _say("\n".join(sender_log(mine, server=scenario.sender.server,
                                        site=f"{scenario.sender.site}-{k}")))
         return EXIT_OK
     verdict = ("connected" if result.connected
@@ -65,11 +66,11 @@ def _cmd_replay(args: argparse.Namespace) -> int:
                    + ("" if result.connected else f"; most gave up ({result.reason}) with "
                       f"{result.code} {symbol_of(result.code)}")
                    + f"; {result.busy_signals} busy signals")
-    print(f"{scenario.name} · policy {loaded.policy.name} · seed {seed} · trial {args.trial}: "
+    _say(f"{scenario.name} · policy {loaded.policy.name} · seed {seed} · trial {args.trial}: "
           f"{verdict} at {result.end_time:.3f}s; attempts {result.attempts}, dials "
           f"{result.dials}, line time {result.line_time:.3f}s"
           + (f"; faults touched: {', '.join(result.faults)}" if result.faults else ""))
-    print("\n".join(timeline(recorder.events)))
+    _say("\n".join(timeline(recorder.events)))
     return EXIT_OK
 
 
@@ -95,3 +96,8 @@ def _plot(path: Path, recorder: Any, scenario: Any, policy: str, seed: int, tria
         figure = timeline(recorder.events, scenario=scenario.name, policy=policy, seed=seed,
                           trial=trial, warmup=(warmup.factor, warmup.decay))
     save(figure, path, option="--plot")
+
+
+def _say(text: str = "") -> None:
+    """``print``, with text from the scenario file made inert (``sim.report.terminal``)."""
+    print("\n".join(inert(line) for line in text.split("\n")))

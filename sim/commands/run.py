@@ -17,6 +17,7 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.report.terminal import markup_inert, terminal_safe
 
 __all__ = ["register"]
 
@@ -149,6 +150,11 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
                  out: Path | None, policy_option: str | None) -> None:
     from rich.table import Table
 
+    # Names come from scenario files: inert on the terminal (sim.report.terminal).
+    report = terminal_safe(report)
+    file = markup_inert(str(file))  # type: ignore[assignment]
+    out = markup_inert(str(out)) if out else None  # type: ignore[assignment]
+    policy_option = markup_inert(policy_option) if policy_option else None
     screen = console(width=120)
     policy = report["policy"]["name"]
     screen.print(f"[bold]{report['scenario']}[/bold] ({file})")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shlex
 from pathlib import Path
 from typing import Any
 
 from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count
+from sim.report.terminal import inert
 
 __all__ = ["register"]
 
@@ -43,44 +45,47 @@ def _cmd_search(args: argparse.Namespace) -> int:
     from sim.world.trace import Recorder
 
     check_count("budget", args.budget, 1, 1_000_000)
+    if importlib.util.find_spec("hypothesis") is None:  # a base dependency; say so if gone
+        raise BadInput("rassim search needs Hypothesis, which is not installed: "
+                       "pip install 'hypothesis>=6.100' (or reinstall rassim)")
     _check_out(args.out, args.file)
     loaded = load_scenario(args.file, policy=args.policy)
     problem = problem_of(loaded)
     spec = problem.spec
-    print(f"searching {loaded.scenario.name} (policy {loaded.policy.name}, seed {problem.seed}, "
+    _say(f"searching {loaded.scenario.name} (policy {loaded.policy.name}, seed {problem.seed}, "
           f"trial{'s' if len(problem.trials) > 1 else ''} "
           f"{', '.join(str(t) for t in problem.trials)}): up to {spec.max_faults} fault(s) of "
           f"{', '.join(spec.kinds)}, starting {spec.window[0]} .. {spec.window[1]}, lasting "
           f"{spec.durations[0]:g}s .. {spec.durations[1]:g}s; budget {args.budget} schedules")
     for trial, result in problem.skipped:
-        print(f"  trial {trial} left out: it gives up with {result.code} "
+        _say(f"  trial {trial} left out: it gives up with {result.code} "
               f"{symbol_of(result.code)} without any injected fault")
     found = search(problem, args.budget)
     if found is None:
-        print(f"no schedule within the [search] bounds defeated the sender in {args.budget} "
+        _say(f"no schedule within the [search] bounds defeated the sender in {args.budget} "
               "tries; a larger --budget or wider bounds may find one")
         return EXIT_OK
     result = found.result
     count = len(found.faults)
-    print(f"found after trying {found.tried} schedules (shrinking included): "
+    _say(f"found after trying {found.tried} schedules (shrinking included): "
           + ("1 fault defeats" if count == 1 else f"{count} faults defeat")
           + f" the sender on trial {found.trial}")
     for fault in found.faults:
-        print(f"  {describe_fault(fault, problem.milestone)}")
+        _say(f"  {describe_fault(fault, problem.milestone)}")
     out = args.out or default_path(args.file, found)
     command = shlex.join(["rassim", "search", str(args.file),
                           *(["--policy", args.policy] if args.policy else []),
                           "--budget", str(args.budget)])
     write_found(problem, found, out, command=command, policy=args.policy)
-    print(f"wrote {out}: it extends {args.file} and reproduces the failure")
-    print(f"replay it: rassim replay {out} --trial {found.trial}")
-    print()
+    _say(f"wrote {out}: it extends {args.file} and reproduces the failure")
+    _say(f"replay it: rassim replay {out} --trial {found.trial}")
+    _say()
     recorder = Recorder()
     run_with(problem, found.trial, found.faults, recorder)
-    print(f"{out.stem} · policy {loaded.policy.name} · seed {problem.seed} · trial "
+    _say(f"{out.stem} · policy {loaded.policy.name} · seed {problem.seed} · trial "
           f"{found.trial}: gave up ({result.reason}) with {result.code} {symbol_of(result.code)} "
           f"at {result.end_time:.3f}s; attempts {result.attempts}, dials {result.dials}")
-    print("\n".join(timeline(recorder.events)))
+    _say("\n".join(timeline(recorder.events)))
     return EXIT_FAILED
 
 
@@ -98,3 +103,8 @@ def _check_out(out: Path | None, source: Path) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise BadInput(f"{where}: directory {parent} is not writable, so the scenario found "
                        "cannot be written there; choose a directory with --out")
+
+
+def _say(text: str = "") -> None:
+    """``print``, with text from the scenario file made inert (``sim.report.terminal``)."""
+    print("\n".join(inert(line) for line in text.split("\n")))

@@ -22,6 +22,7 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.report.terminal import markup_inert, terminal_safe
 
 __all__ = ["add_execution_options", "fmt_pct", "fmt_secs", "open_executor_for", "register"]
 
@@ -202,9 +203,11 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
                  where: str, plotted: bool = False) -> None:
     from rich.table import Table
 
+    report = terminal_safe(report)  # names come from files: inert on the terminal
     out = console()
     rows = report["policies"]
-    out.print(f"[bold]{report['scenario']}[/bold] ({args.file}) · grid {report['grid']}")
+    out.print(f"[bold]{report['scenario']}[/bold] ({markup_inert(str(args.file))}) · grid "
+              f"{report['grid']}")
     out.print(f"seed {report['seed']} · {report['trials']:,} trials per policy on the same "
               f"seeds (CRN) · {len(rows)} policies · baseline {report['baseline']} · "
               f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")

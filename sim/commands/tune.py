@@ -19,6 +19,7 @@ from sim.commands.common import (
     console,
 )
 from sim.commands.sweep import add_execution_options, fmt_pct, open_executor_for
+from sim.report.terminal import terminal_safe
 
 __all__ = ["register"]
 
@@ -211,6 +212,8 @@ def _compact(name: str, e: dict[str, Any]) -> str:
 def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
     from rich.table import Table
 
+    # Names come from files: inert on the terminal; the TOML to paste is printed unmarked.
+    report = terminal_safe(report, keep=frozenset({"toml"}))
     out = console()
     goals = [f"{o['direction']} {o['metric']}" for o in report["objectives"]]
     out.print(f"[bold]{report['scenario']}[/bold] ({report['file']}) · space {report['space']}")

@@ -19,9 +19,24 @@ from functools import cached_property
 from statistics import NormalDist
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from sim.draws.units import DURATION_PATTERN, format_duration, parse_duration
+from sim.draws.units import (
+    DURATION_PATTERN,
+    MAX_DURATION,
+    MAX_DURATION_TEXT,
+    format_duration,
+    parse_duration,
+    shorten,
+)
 
 __all__ = [
     "Constant",
@@ -41,7 +56,8 @@ _DURATION_JSON: dict[str, Any] = {
         {"type": "string", "pattern": r"^\s*0+(\.0*)?\s*$"},
         {"const": 0},
     ],
-    "description": "a duration with a unit: us, ms, s, m, h, d (zero may be written 0)",
+    "description": "a duration with a unit: us, ms, s, m, h, d (zero may be written 0); "
+                   f"at most {MAX_DURATION_TEXT} ({MAX_DURATION:.0f}s)",
 }
 
 #: A duration field: ``"250ms"``, ``"1.5s"``, ``"2m"``; parsed to float seconds.
@@ -67,9 +83,13 @@ _inv_cdf: Callable[[float, float, float], float] = getattr(
     statistics, "_normal_dist_inv_cdf", _public_inv_cdf)
 _TINY = 2.0**-53  # the smallest positive uniform numpy's random() returns
 _ONE_MINUS_TINY = 1.0 - _TINY
-#: No single draw may exceed this: one simulated year. Larger is a typo, and it would
-#: otherwise leave a trial waiting in virtual time for ever (a NaN or inf never gets here).
-MAX_DRAW = 365 * 86400.0
+#: No single draw may exceed this, the longest duration a file may write (``MAX_DURATION``,
+#: 7 days): one bound for written and drawn times. Larger would leave a trial waiting in
+#: virtual time for ever (a NaN or inf never gets here). The shipped scenarios' draws stay
+#: many orders of magnitude below it, so the clamp never changes their results.
+MAX_DRAW = MAX_DURATION
+#: Most samples an empirical distribution may list.
+MAX_SAMPLES = 100_000
 
 
 class _Dist(BaseModel):
@@ -164,7 +184,7 @@ class LogNormal(_Dist):
                 raise ValueError("sigma must be non-negative")
             if self.mu > math.log(MAX_DRAW) or self.sigma > 10:
                 raise ValueError(
-                    "mu/sigma give draws of years; mu and sigma are in ln(seconds): "
+                    "mu/sigma give draws of weeks or more; mu and sigma are in ln(seconds): "
                     "for a 10 s median use mu = 2.3"
                 )
         return self
@@ -206,7 +226,17 @@ class Empirical(_Dist):
     """Each listed sample equally likely (measured values, e.g. from Sender.log)."""
 
     dist: Literal["empirical"]
-    samples: list[Duration] = Field(min_length=1, max_length=100_000)
+    samples: list[Duration] = Field(min_length=1, max_length=MAX_SAMPLES)
+
+    @field_validator("samples", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        # Before the element-by-element check: a million-element list is refused at once,
+        # not after a million duration parses (and a million error lines).
+        if isinstance(value, list) and len(value) > MAX_SAMPLES:
+            raise ValueError(f"{len(value):,} samples; at most {MAX_SAMPLES:,} (draw a "
+                             "random subset of your measurements)")
+        return value
 
     def ppf(self, u: float) -> float:
         samples = self.samples
@@ -233,7 +263,7 @@ def _shorthand(value: Any) -> Any:
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         parse_duration(value)  # ValueError with the fix
         return {"dist": "constant", "value": value}
-    raise ValueError(f"expected a distribution, got {value!r}; {_FORMS}")
+    raise ValueError(f"expected a distribution, got {shorten(value)}; {_FORMS}")
 
 
 class _ShorthandJsonSchema:

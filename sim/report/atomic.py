@@ -10,12 +10,21 @@ Rules:
 2. The published file gets the permissions a plain ``open()`` would give (``mkstemp``
    creates 0600).
 3. ``check_writable`` runs before any trial: a bad path is bad input (exit 2), found before
-   minutes of simulation are wasted.
+   minutes of simulation are wasted. It creates (and removes) a temporary file beside the
+   destination, so a name too long, a directory that accepts no files (``/proc``) or a
+   read-only file system is found then too, and it removes stale temporary files that a
+   killed run (``kill -9``) left for the same destination.
+4. An operating-system error while writing (a full disk above all) is an ``OutputError``
+   saying what happened and how many bytes were being written, never a traceback.
+5. Temporary files are named ``.<name>.<pid>.<random>.tmp``: the pid says whose they are,
+   so only those of processes that no longer run are removed as stale.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +32,8 @@ from pathlib import Path
 
 from sender.errors import UserError
 
-__all__ = ["OutputError", "atomic_path", "check_writable", "publish", "temp_beside"]
+__all__ = ["OutputError", "atomic_path", "check_writable", "os_error", "publish",
+           "temp_beside"]
 
 
 class OutputError(UserError):
@@ -38,6 +48,25 @@ def check_writable(path: str | os.PathLike[str], option: str, *,
     messages ("picture", "file").
     """
     path = Path(path)
+    try:
+        return _check_writable(path, option, suffixes, kind)
+    except OSError as error:  # a name too long, a symlink loop... (rule 3)
+        raise OutputError(f"{option} {os_error(error, path)}") from None
+
+
+def os_error(error: OSError, path: Path, size: int | None = None) -> str:
+    """One line for an operating-system error on ``path`` (rule 4), with the fix."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = path.parent if str(path.parent) else Path(".")
+        needed = f" ({size:,} bytes needed)" if size else ""
+        return f"{path}: no space left on the device of {where}{needed}; free some space"
+    if error.errno == errno.ENAMETOOLONG:
+        return f"{path}: file name too long; choose a shorter name"
+    return (f"{path}: cannot write: {error.strerror or error}; choose another path")
+
+
+def _check_writable(path: Path, option: str, suffixes: tuple[str, ...] | None,
+                    kind: str) -> Path:
     endings = ""
     if suffixes:
         endings = (" or ".join(suffixes) if len(suffixes) <= 2
@@ -56,13 +85,45 @@ def check_writable(path: str | os.PathLike[str], option: str, *,
                           "choose another path")
     if path.exists() and not os.access(path, os.W_OK):
         raise OutputError(f"{option} {path}: file exists and is not writable")
+    _remove_stale(path)
+    temp_beside(path).unlink()  # the directory accepts this file's temporary (rule 3)
     return path
+
+
+_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[A-Za-z0-9_]+\.[A-Za-z0-9_.]*tmp$")
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove temporary files for ``path`` left by processes that no longer run (rule 5)."""
+    parent = path.parent if str(path.parent) else Path(".")
+    for candidate in parent.glob(f".{glob_escape(path.name)}.*tmp"):
+        match = _TEMP.match(candidate.name)
+        if match is None or match.group("name") != path.name:
+            continue
+        pid = int(match.group("pid"))
+        if pid != os.getpid() and not _running(pid):
+            candidate.unlink(missing_ok=True)
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def temp_beside(path: Path, suffix: str = ".tmp") -> Path:
     """A new, empty temporary file in ``path``'s directory (rule 1)."""
     parent = path.parent if str(path.parent) else Path(".")
-    handle, name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.", suffix=suffix)
+    handle, name = tempfile.mkstemp(dir=parent, prefix=f".{path.name}.{os.getpid()}.",
+                                    suffix=suffix)
     os.close(handle)
     return Path(name)
 
@@ -78,9 +139,21 @@ def publish(tmp: Path, path: Path) -> None:
 @contextmanager
 def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
     """Yield a temporary path to write; publish it over ``path`` if the block succeeds."""
-    tmp = temp_beside(path, suffix)
+    try:
+        tmp = temp_beside(path, suffix)
+    except OSError as error:
+        raise OutputError(os_error(error, path)) from None
     try:
         yield tmp
         publish(tmp, path)
+    except OSError as error:  # a full disk above all (rule 4)
+        raise OutputError(os_error(error, path, _size(tmp))) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size or None
+    except OSError:
+        return None

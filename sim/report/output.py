@@ -21,7 +21,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
-from sim.report.atomic import OutputError, atomic_path, check_writable, publish, temp_beside
+from sim.report.atomic import (
+    OutputError,
+    atomic_path,
+    check_writable,
+    os_error,
+    publish,
+    temp_beside,
+)
 from sim.trial.results import ROW_FIELDS, TrialResult
 
 __all__ = ["OutputError", "RowSink", "check_output_path"]
@@ -74,6 +81,14 @@ class RowSink:
             self._csv.writeheader()
 
     def write(self, results: Iterable[TrialResult]) -> None:
+        try:
+            self._write(results)
+        except OSError as error:  # a full disk (sim.report.atomic rule 4)
+            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            self.abort()
+            raise OutputError(f"--out {os_error(error, self.path, size)}") from None
+
+    def _write(self, results: Iterable[TrialResult]) -> None:
         rows = [r.as_row() for r in results]
         self.rows += len(rows)
         if self._parquet is not None:
@@ -104,6 +119,14 @@ class RowSink:
 
     def commit(self, *, interrupted: bool = False) -> None:
         """Close and atomically move the finished file into place (rules 2 to 4)."""
+        try:
+            self._commit(interrupted)
+        except OSError as error:  # a full disk (sim.report.atomic rule 4)
+            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            self.abort()
+            raise OutputError(f"--out {os_error(error, self.path, size)}") from None
+
+    def _commit(self, interrupted: bool) -> None:
         self._close()
         if interrupted and self.sidecar is None:
             # The provenance was written when the file was opened, as complete: rewrite the

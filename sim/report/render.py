@@ -157,6 +157,8 @@ _COMPONENT_TEXT: dict[tuple[str, str], Callable[[TraceEvent], str]] = {
                                                  + ("" if math.isinf(e.get('duration')) else
                                                     f" for {e.get('duration'):.3f}s")),
     (Source.FAULT, FaultEvent.END): lambda e: f"fault {e.get('fault')} ends",
+    (Source.FAULT, FaultEvent.HORIZON): lambda e: (f"fault {e.get('fault')}: 30-day horizon "
+                                                   "reached, no more windows"),
 }
 
 

@@ -22,7 +22,9 @@ Rules:
    ``sim.run.interrupts.deferred_interrupts``: a Ctrl-C there waits for the chunk in hand (a
    fraction of a second). Worker processes ignore SIGINT and SIGTERM (``sim.run.worker_signals``:
    a terminal's Ctrl-C reaches the whole process group), from their start where they are
-   forked by a fork server (``_start_fork_server``), and finish the chunk they have.
+   forked by a fork server (``_start_fork_server``), and finish the chunk they have. They
+   and the fork server exit on their own when this process is killed outright
+   (``sim.run.worker_signals``): a ``kill -9`` leaves nothing running.
 
 Worker processes start with ``forkserver`` where the platform has it: forking a parent that
 already runs threads (a Dask client, rich's progress refresh, SQLAlchemy's pool under Optuna)
@@ -44,7 +46,7 @@ from typing import Any, Protocol, TypeVar
 
 from sender.errors import UserError
 from sim.run.interrupts import deferred_interrupts
-from sim.run.worker_signals import ignore_interrupts
+from sim.run.worker_signals import FORKSERVER_PARENT, ignore_interrupts
 
 __all__ = ["DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "open_executor"]
 
@@ -98,7 +100,9 @@ def _context() -> Any:
         context = multiprocessing.get_context("forkserver")
         # Preloading the runner in the fork server means each worker starts with simpy,
         # numpy and pydantic already imported, instead of importing them per worker.
-        context.set_forkserver_preload(["sim.run.runner"])
+        # worker_signals first: the server asks to die with this process before anything
+        # else (sim.run.worker_signals).
+        context.set_forkserver_preload(["sim.run.worker_signals", "sim.run.runner"])
         _start_fork_server()
         return context
     return multiprocessing.get_context()
@@ -120,9 +124,12 @@ def _start_fork_server() -> None:
 
     resource_tracker.ensure_running()
     taken = {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # The server reads this once and asks to die with this process (worker_signals).
+    os.environ[FORKSERVER_PARENT] = str(os.getpid())
     try:
         forkserver.ensure_running()
     finally:
+        os.environ.pop(FORKSERVER_PARENT, None)
         for sig, handler in taken.items():
             signal.signal(sig, handler)
 
@@ -156,7 +163,8 @@ class LocalExecutor(_Closing):
             if self._pool is None:
                 self._pool = ProcessPoolExecutor(max_workers=self._workers,
                                                  mp_context=_context(),
-                                                 initializer=ignore_interrupts)
+                                                 initializer=ignore_interrupts,
+                                                 initargs=(os.getpid(),))
             futures = [self._pool.submit(fn, *job) for job in jobs]
         return _in_order(futures, lambda f: f.cancel(), between_results=True)
 

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from sim.draws.units import format_duration, parse_duration
+from sim.draws.units import format_duration, parse_duration, shorten
 
 __all__ = ["FLEET_STATISTICS", "OPERATORS", "RATE_KEY", "STATISTICS", "Bound", "Kind", "kind_of",
            "parse_bound"]
@@ -107,20 +107,21 @@ def parse_bound(written: object, kind: Kind) -> Bound:
     example = _EXAMPLES[kind]
     if not isinstance(written, str):
         raise ValueError(f"write the bound as a string with its comparison, e.g. {example}, "
-                         f"not {written!r}")
+                         f"not {shorten(written)}")
     match = _FORM.match(written)
     if not match:
-        raise ValueError(f"cannot read {written!r}; start with >=, <=, > or <, e.g. {example}")
+        raise ValueError(f"cannot read {shorten(written)}; start with >=, <=, > or <, "
+                         f"e.g. {example}")
     op = match.group(1)
     if op in _SPELLINGS:
-        raise ValueError(f"{written!r}: write {_SPELLINGS[op]!r} for {op!r}, e.g. {example}")
+        raise ValueError(f"{shorten(written)}: write {_SPELLINGS[op]!r} for {op!r}, e.g. {example}")
     if op in ("=", "=="):
-        raise ValueError(f"{written!r}: a sample cannot demonstrate equality; bound it from "
+        raise ValueError(f"{shorten(written)}: a sample cannot demonstrate equality; bound it from "
                          "one side with >= or <= (two bounds make a range: "
                          "[\">= 0.05\", \"<= 0.5\"])")
     text = match.group(2)
     if not text:
-        raise ValueError(f"{written!r} has no value; write e.g. {example}")
+        raise ValueError(f"{shorten(written)} has no value; write e.g. {example}")
     return Bound(op, _value(text, kind, written), kind, text)
 
 
@@ -129,18 +130,18 @@ def _value(text: str, kind: Kind, written: str) -> float:
         try:
             return parse_duration(text)
         except ValueError as error:
-            raise ValueError(f"{written!r}: {error}") from None
+            raise ValueError(f"{shorten(written)}: {error}") from None
     percent = kind == "rate" and text.endswith("%")
     try:
         value = float(text.removesuffix("%").strip() if percent else text)
     except ValueError:
-        raise ValueError(f"{written!r}: {text!r} is not a number; write e.g. "
+        raise ValueError(f"{shorten(written)}: {shorten(text)} is not a number; write e.g. "
                          f"{_EXAMPLES[kind]}") from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{written!r}: the value must be a finite, non-negative number")
+        raise ValueError(f"{shorten(written)}: the value must be a finite, non-negative number")
     if percent:
         value /= 100
     if kind == "rate" and value > 1:
-        raise ValueError(f"{written!r}: a rate is a fraction between 0 and 1 (or a "
+        raise ValueError(f"{shorten(written)}: a rate is a fraction between 0 and 1 (or a "
                          "percentage such as \"99%\")")
     return value

@@ -14,12 +14,26 @@ Rules:
 4. The scenario's identity (``sha256``) is the hash of the fully resolved scenario with
    credentials redacted, so two files that resolve to the same model share it, and a change
    in a parent changes it.
+5. Files are read safely (``read_text_file``, ``parse_toml``): only regular files, opened
+   with ``O_NONBLOCK`` then checked with ``fstat`` (a device, FIFO or socket is refused
+   before a byte is read: ``/dev/zero`` must not eat memory, a FIFO must not hang), at most
+   ``MAX_FILE_BYTES``, nested at most ``MAX_DEPTH`` deep; a NUL byte, a symlink loop or an
+   over-long name is a ``ScenarioError`` like a missing file.
+6. A parent may live anywhere (teams share base scenarios between folders and
+   repositories) but must be a ``.toml`` file, so ``extends = "../../etc/shadow"`` is
+   refused unread. A value set in a file outside the scenario's own folder (the folder of
+   the file named on the command line, and below it) is never echoed in a message: the
+   message names the file, the line and the field, and says the value is not shown.
 """
 
 from __future__ import annotations
 
+import errno
+import functools
 import hashlib
 import json
+import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +43,19 @@ from pydantic import ValidationError
 
 from sender.errors import UserError
 from sender.policy import PolicyError, RetryPolicy, preset
+from sim.draws.units import shorten
+from sim.scenario.limits import work_problem
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
 
-__all__ = ["LoadedScenario", "ScenarioError", "load_scenario", "policy_from_table",
-           "resolve_policy"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedScenario", "ScenarioError", "load_scenario",
+           "parse_toml", "policy_from_table", "read_text_file", "resolve_path", "resolve_policy"]
 
 _MAX_EXTENDS_DEPTH = 32
+#: Problems listed in one message; the rest are counted.
+MAX_PROBLEMS = 20
+#: Longest message line; longer ones (a value echoed from the file) are cut.
+MAX_LINE = 400
 
 
 class ScenarioError(UserError):
@@ -58,14 +78,16 @@ class LoadedScenario:
 def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScenario:
     """Load, resolve and validate ``path``; ``policy`` names a preset that overrides the file's."""
     path = Path(path)
-    data, texts = _read_with_parents(path.resolve(), [])
+    data, texts = _read_with_parents(resolve_path(path), [])
     profile = data.get("profile", "sna")
     # isinstance first: `profile = [1]` is unhashable and would escape as a TypeError.
     if not isinstance(profile, str) or profile not in PROFILES:
-        raise ScenarioError(
-            f"{path}: {_line_hint(texts, ('profile',))}profile: unknown profile {profile!r}; "
+        hint, outside = _where(texts, ("profile",))
+        shown = _NOT_SHOWN if outside else shorten(profile)
+        raise ScenarioError(clip(
+            f"{path}: {hint}profile: unknown profile {shown}; "
             f"use one of: {', '.join(sorted(PROFILES))}"
-        )
+        ))
     merged = _merge(PROFILES[profile], data)
     try:
         scenario = Scenario.model_validate(merged)
@@ -78,6 +100,9 @@ def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScena
             raise ScenarioError(f"--policy: {error.message}") from None
     else:
         chosen = resolve_policy(scenario.sender.policy, path, texts)
+    problem = work_problem(scenario, chosen)
+    if problem is not None:  # refused before any trial runs (sim.scenario.limits rule 2)
+        raise ScenarioError(f"{path}: {problem}")
     digest = hashlib.sha256(
         json.dumps(scenario.public_dict(), sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
@@ -93,7 +118,9 @@ def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
     except PolicyError as error:
         where = "sender.policy" if error.field == "policy" else f"sender.policy.{error.field}"
         loc = tuple(where.split("."))
-        raise ScenarioError(f"{path}: {_line_hint(texts, loc)}{where}: {error.message}") from None
+        hint, outside = _where(texts, loc)
+        why = f"invalid {_NOT_SHOWN}; fix it there" if outside else error.message
+        raise ScenarioError(clip(f"{path}: {hint}{where}: {why}")) from None
 
 
 def policy_from_table(table: PolicyTable) -> RetryPolicy:
@@ -118,6 +145,111 @@ def policy_from_table(table: PolicyTable) -> RetryPolicy:
     return base.replace(**given)
 
 
+# --- reading files safely (rule 5) ----------------------------------------------------------
+MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_DEPTH = 32
+
+
+def resolve_path(path: Path, by: str = "") -> Path:
+    """``path`` made absolute with symlinks followed; ``ScenarioError`` for an impossible one."""
+    try:
+        return path.resolve()
+    except ValueError:  # an embedded NUL byte
+        raise ScenarioError(f"{_shown(path)}: the file name contains a NUL byte{by}; write "
+                            "a plain file name") from None
+    except RuntimeError:  # Python 3.11's "Symlink loop from ..."
+        raise ScenarioError(f"{path}: symbolic link loop{by}; point the link at a file") from None
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot resolve{by}: {error.strerror}") from None
+
+
+def read_text_file(path: Path, what: str = "scenario", by: str = "") -> str:
+    """The UTF-8 text of regular file ``path`` (rules 1, 2 and 4); ``by`` ends messages."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except ValueError:
+        raise ScenarioError(f"{_shown(path)}: the file name contains a NUL byte{by}; write "
+                            "a plain file name") from None
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such {what} file{by}; check the path") from None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ScenarioError(f"{path}: symbolic link loop{by}; point the link at a "
+                                "file") from None
+        raise ScenarioError(f"{_shown(path)}: cannot read{by}: {error.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(f"{path}: is a directory, not a {what} file{by}")
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(f"{path}: not a regular file (a device, pipe or socket){by}; "
+                                f"name a {what} file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise ScenarioError(_too_large(path, info.st_size, by))
+        chunks, size = [], 0
+        while size <= MAX_FILE_BYTES:
+            chunk = os.read(fd, MAX_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw = b"".join(chunks)
+    except OSError as error:
+        raise ScenarioError(f"{path}: cannot read{by}: {error.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_FILE_BYTES:  # it grew after the fstat
+        raise ScenarioError(_too_large(path, len(raw), by))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{path}: not UTF-8 text (byte {error.start}){by}; save the file as UTF-8"
+        ) from None
+
+
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """The TOML document ``text`` of ``path``, at most ``MAX_DEPTH`` deep (rule 3)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ScenarioError(f"{path}: not valid TOML: {error}; fix the syntax there") from None
+    except RecursionError:
+        raise ScenarioError(_too_deep(path)) from None
+    if _depth(data) > MAX_DEPTH:
+        raise ScenarioError(_too_deep(path))
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deeply ``data`` nests tables and arrays, counted without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            return level
+        deepest = max(deepest, level)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, level + 1) for child in children
+                     if isinstance(child, dict | list))
+    return deepest
+
+
+def _too_deep(path: Path) -> str:
+    return (f"{path}: tables or arrays nested more than {MAX_DEPTH} levels deep; no scenario "
+            "needs that: flatten them")
+
+
+def _too_large(path: Path, size: int, by: str) -> str:
+    return (f"{path}: {size:,} bytes, larger than the {MAX_FILE_BYTES // 2**20} MiB a scenario "
+            f"file may be{by}; is this the right file?")
+
+
+def _shown(path: Path) -> str:
+    """``path`` for a message, with a NUL byte (which no file name may hold) made visible."""
+    return str(path).replace("\0", "\\0")
+
+
 # --- reading and merging ------------------------------------------------------------------
 def _read_with_parents(
     path: Path, chain: list[Path]
@@ -128,11 +260,9 @@ def _read_with_parents(
         raise ScenarioError(f"{chain[-1]}: extends: cycle {cycle}; remove one of these extends")
     if len(chain) >= _MAX_EXTENDS_DEPTH:
         raise ScenarioError(f"{path}: extends: chain deeper than {_MAX_EXTENDS_DEPTH} files")
-    text = _read_text(path, chain[-1] if chain else None)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}; fix the syntax there") from None
+    by = f" (extended by {chain[-1]})" if chain else ""
+    text = read_text_file(path, "scenario", by)
+    data = parse_toml(path, text)
     texts = [(path, text)]
     parent = data.pop("extends", None)
     if parent is None:
@@ -142,27 +272,16 @@ def _read_with_parents(
             f"{path}: {_line_hint(texts, ('extends',))}extends: must be a file name such as "
             "\"q221951-unpatched.toml\""
         )
-    parent_path = (path.parent / parent).resolve()
+    if "\0" in parent:
+        raise ScenarioError(f"{path}: {_line_hint(texts, ('extends',))}extends: the file name "
+                            "contains a NUL byte; write a plain file name")
+    if not parent.endswith(".toml"):
+        # Refused unread: a parent is a scenario file, never /etc/shadow (rule 6).
+        raise ScenarioError(f"{path}: {_line_hint(texts, ('extends',))}extends: must name a "
+                            ".toml scenario file, such as \"q221951-unpatched.toml\"")
+    parent_path = resolve_path(path.parent / parent, f" (extended by {path})")
     parent_data, parent_texts = _read_with_parents(parent_path, [*chain, path])
     return _merge(parent_data, data), texts + parent_texts
-
-
-def _read_text(path: Path, included_by: Path | None) -> str:
-    by = f" (extended by {included_by})" if included_by else ""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file{by}; check the path") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file{by}") from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read{by}: {error.strerror}") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(
-            f"{path}: not UTF-8 text (byte {error.start}){by}; save the file as UTF-8"
-        ) from None
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -191,12 +310,27 @@ def _format_validation(path: Path, texts: list[tuple[Path, str]], error: Validat
                         for _, other in items))
     ]
     lines = []
-    for item, loc in items:
-        dotted = ".".join(str(part) for part in loc) or "(top level)"
-        lines.append(f"{path}: {_line_hint(texts, loc)}{dotted}: {_explain(item, loc)}")
-    count = len(lines)
-    head = "" if count == 1 else f"{count} problems:\n"
-    return head + "\n".join(lines)
+    for item, loc in items[:MAX_PROBLEMS]:
+        hint, outside = _where(texts, loc)
+        why = f"invalid {_NOT_SHOWN}; fix it there" if outside else _explain(item, loc)
+        lines.append(f"{path}: {hint}{dotted_path(loc)}: {why}")
+    count = len(items)
+    if count > MAX_PROBLEMS:
+        lines.append(f"... and {count - MAX_PROBLEMS:,} more; fix these first")
+    head = "" if count == 1 else f"{count:,} problems:\n"
+    return head + "\n".join(clip(line) for line in lines)
+
+
+def dotted_path(loc: tuple[Any, ...]) -> str:
+    """``ras.connect`` for a pydantic location, each part shortened for a message."""
+    # A key with control characters (an escape sequence) is shown as its repr: inert.
+    return ".".join(str(part) if len(str(part)) <= 60 and str(part).isprintable()
+                    else shorten(str(part)) for part in loc) or "(top level)"
+
+
+def clip(line: str, limit: int = MAX_LINE) -> str:
+    """``line`` cut to ``limit`` characters: a message line stays readable whatever the input."""
+    return line if len(line) <= limit else f"{line[: limit - 30]}... ({len(line):,} characters)"
 
 
 def _tables_with_field(key: object) -> list[str]:
@@ -229,9 +363,10 @@ def _explain(item: Any, loc: tuple[Any, ...]) -> str:
         homes = _tables_with_field(loc[-1]) if len(loc) == 1 else []
         if homes:  # a key written above its table header, say policy = ... before [sender]
             where = " or ".join(f"[{table}]" for table in homes)
-            return (f"unknown key {loc[-1]!r} at the top level; it belongs in the {where} "
+            return (f"unknown key {shorten(loc[-1])} at the top level; it belongs in the {where} "
                     "table: move it below that table's header")
-        return f"unknown key {loc[-1]!r}; remove it or check its spelling (see `rassim schema`)"
+        return (f"unknown key {shorten(loc[-1])}; remove it or check its spelling "
+                "(see `rassim schema`)")
     if kind == "missing":
         return "required but missing; add it"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
@@ -241,6 +376,24 @@ def _explain(item: Any, loc: tuple[Any, ...]) -> str:
         return msg.replace("Input should be", "must be")
     msg = msg.removeprefix("Value error, ")
     return msg[0].lower() + msg[1:] if msg else msg
+
+
+_NOT_SHOWN = "value (not shown: it is set in a file outside this scenario's folder)"
+
+
+def _where(texts: list[tuple[Path, str]], loc: tuple[Any, ...]) -> tuple[str, bool]:
+    """The line hint for ``loc``, and whether its value comes from a file outside the folder
+    of the scenario named on the command line (``texts[0]``), whose values are never echoed
+    (rule 6). A value no file sets comes from the defaults and may be shown."""
+    if not texts:
+        return "", False
+    folder = texts[0][0].parent
+    for file, text in texts:
+        line = _find_line(text, loc)
+        if line:
+            hint = f"line {line}: " if file == texts[0][0] else f"line {line} of {file}: "
+            return hint, not file.is_relative_to(folder)
+    return "", False
 
 
 def _line_hint(texts: list[tuple[Path, str]], loc: tuple[Any, ...]) -> str:
@@ -256,17 +409,41 @@ def _find_line(text: str, loc: tuple[Any, ...]) -> int | None:
     """The line that sets ``loc`` (a key path) in TOML ``text``, best effort."""
     # First with list indices, so faults.1.at finds the second [[faults]] table's ``at``
     # rather than the first's; then without (inline arrays, sub-tables of array elements).
-    line = _scan_lines(text, [str(part) for part in loc], indexed=True)
+    line = _lookup(_line_index(text, True), tuple(str(part) for part in loc))
     if line is None and any(isinstance(part, int) for part in loc):
-        line = _scan_lines(text, [str(p) for p in loc if not isinstance(p, int)], indexed=False)
+        line = _lookup(_line_index(text, False),
+                       tuple(str(p) for p in loc if not isinstance(p, int)))
     return line
 
 
-def _scan_lines(text: str, keys: list[str], *, indexed: bool) -> int | None:
+_Index = tuple[dict[tuple[str, ...], int], dict[tuple[str, ...], int], dict[tuple[str, ...], int]]
+
+
+def _lookup(index: _Index, keys: tuple[str, ...]) -> int | None:
+    """The line of ``keys``: the key's own line, else the first line of a table or key that
+    holds it (an inline table, the header of its table or of its array element)."""
     if not keys:
         return None
+    exact, holders, tables = index
+    if keys in exact:
+        return exact[keys]
+    found = [holders[keys[:k]] for k in range(1, len(keys) + 1) if keys[:k] in holders]
+    if keys in tables:
+        found.append(tables[keys])
+    return min(found) if found else None
+
+
+@functools.lru_cache(maxsize=16)
+def _line_index(text: str, indexed: bool) -> _Index:
+    """Every key path written in ``text`` and the first line writing it, built once per file.
+
+    Built once and looked up per error: scanning the file again for each of 2,000 unknown
+    keys took seconds (and never finished for 100,000).
+    """
+    exact: dict[tuple[str, ...], int] = {}
+    holders: dict[tuple[str, ...], int] = {}  # paths that hold deeper keys (prefix match)
+    tables: dict[tuple[str, ...], int] = {}  # table headers (exact match only)
     table: list[str] = []
-    best: int | None = None
     arrays: dict[tuple[str, ...], int] = {}  # [[name]] headers seen so far, per name
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
@@ -278,17 +455,13 @@ def _scan_lines(text: str, keys: list[str], *, indexed: bool) -> int | None:
                 table = [*table, str(index)]
                 # A whole array element lives in one file: its header is a fair hint for
                 # a problem inside it that no line spells out (e.g. a missing kind).
-                if keys[: len(table)] == table and best is None:
-                    best = number
-            if table == keys:
-                best = best or number
+                holders.setdefault(tuple(table), number)
+            tables.setdefault(tuple(table), number)
             continue
-        key = line.split("=", 1)[0].strip().strip('"') if "=" in line else None
-        if key is None:
+        if "=" not in line:
             continue
-        path = [*table, *[p.strip() for p in key.split(".")]]
-        if path == keys:
-            return number
-        if keys[: len(path)] == path and best is None:
-            best = number  # e.g. an inline table holding the field
-    return best
+        key = line.split("=", 1)[0].strip().strip('"')
+        path = (*table, *[p.strip() for p in key.split(".")])
+        exact.setdefault(path, number)
+        holders.setdefault(path, number)  # e.g. an inline table holding the field
+    return exact, holders, tables

@@ -35,7 +35,7 @@ from sender.codes import (
 )
 from sender.policy import Jitter
 from sim.draws.distributions import Distribution, Duration
-from sim.draws.units import parse_duration
+from sim.draws.units import parse_duration, shorten
 from sim.scenario.bounds import FLEET_STATISTICS, RATE_KEY, STATISTICS, Bound, Kind, parse_bound
 from sim.scenario.fleet_spec import FleetSpec
 from sim.scenario.policy_fields import FIELDS as POLICY_FIELD_LIST
@@ -74,12 +74,26 @@ Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 def _code(value: object) -> int:
     # Checked before pydantic's int coercion, so that `true` is not read as code 1.
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise ValueError(f"codes must be positive integers such as 53, got {value!r}")
+        raise ValueError(f"codes must be positive integers such as 53, got {shorten(value)}")
     return value
 
 
 #: A Win32 or RAS error code.
 Code = Annotated[int, BeforeValidator(_code)]
+
+#: Most codes a list may hold; checked before the codes themselves, so a huge list is
+#: refused at once rather than after one error per element.
+MAX_CODES = 1000
+
+
+def _few(value: object) -> object:
+    if isinstance(value, list | tuple) and len(value) > MAX_CODES:
+        raise ValueError(f"{len(value):,} codes; list at most {MAX_CODES:,}")
+    return value
+
+
+#: A list of codes, at most ``MAX_CODES`` long.
+Codes = Annotated[list[Code], BeforeValidator(_few)]
 
 
 # --- sender and policy --------------------------------------------------------------------
@@ -98,9 +112,9 @@ class PolicyTable(_Strict):
     max_wait: Duration | None = None
     jitter: Jitter | None = None
     deadline: Duration | None = None
-    retry_on: list[Code] | None = None
+    retry_on: Codes | None = None
     redial_after: int | None = None
-    redial_on: list[Code] | None = None
+    redial_on: Codes | None = None
     max_dials: int | None = None
     redial_wait: Duration | None = None
     site_backoff: Duration | None = None
@@ -133,7 +147,7 @@ class SenderSpec(_Strict):
         if isinstance(value, str | dict | PolicyTable):
             return value
         raise ValueError(
-            f"expected a preset name or a table, got {value!r}; write e.g. policy = "
+            f"expected a preset name or a table, got {shorten(value)}; write e.g. policy = "
             "\"connras-fix\" (see `rassim presets`) or policy = { preset = \"connras-fix\", "
             "max_dials = 3 }"
         )
@@ -155,7 +169,7 @@ class PhaseFailure(_Strict):
     """A dial phase fails with probability ``rate``, with a code drawn from ``codes``."""
 
     rate: Probability = 0.0
-    codes: list[Code] = Field(default_factory=lambda: [ERROR_FROM_DEVICE])
+    codes: Codes = Field(default_factory=lambda: [ERROR_FROM_DEVICE])
 
     @model_validator(mode="after")
     def _codes_when_failing(self) -> PhaseFailure:
@@ -189,6 +203,14 @@ class Warmup(_Strict):
 
     factor: float = Field(default=1.0, ge=1.0, le=1000.0, allow_inf_nan=False)
     decay: Duration = 30.0
+
+    @field_validator("decay")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        # The multiplier divides by decay: zero is no warm-up, which is factor = 1.
+        if value < 0.001:
+            raise ValueError("decay must be at least 1ms; for no warm-up set factor = 1")
+        return value
 
 
 class LinkSpec(_Strict):
@@ -307,7 +329,8 @@ def parse_at(text: str) -> tuple[str, float]:
         return "start", parse_duration(text)
     except ValueError:
         raise ValueError(
-            f"cannot read at = {text!r}; write a time (\"30s\") or a milestone plus an offset "
+            f"cannot read at = {shorten(text)}; write a time (\"30s\") or a milestone plus an "
+            "offset "
             f"(\"connected + 2s\"); milestones: {', '.join(MILESTONES)}"
         ) from None
 
@@ -399,7 +422,7 @@ class ExpectSpec(_Strict):
             raise ValidationError.from_exception_data(cls.__name__, [
                 InitErrorDetails(type=PydanticCustomError(
                     "unknown_expectation",
-                    f"unknown key {key!r}; bound one of {', '.join(STATISTICS)} or "
+                    f"unknown key {shorten(key)}; bound one of {', '.join(STATISTICS)} or "
                     "rate_<code> (e.g. rate_53), or set trials or seed"),
                     loc=(key,), input=data[key])
                 for key in unknown])
@@ -458,7 +481,7 @@ class SearchSpec(_Strict):
                               description="trial indices to search on (default [0])")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED,
                              description="run seed (default: the scenario's)")
-    codes: list[Code] | None = Field(default=None, description="count only give-ups with "
+    codes: Codes | None = Field(default=None, description="count only give-ups with "
                                      "these final codes (default: any give-up)")
 
     @field_validator("window")
@@ -490,7 +513,7 @@ class SearchSpec(_Strict):
     def _valid_trials(cls, value: list[int]) -> list[int]:
         for trial in value:
             if isinstance(trial, bool) or not 0 <= trial < MAX_TRIALS:
-                raise ValueError(f"trial indices are whole numbers from 0, got {trial!r}")
+                raise ValueError(f"trial indices are whole numbers from 0, got {shorten(trial)}")
         if len(set(value)) != len(value):
             raise ValueError("a trial index is listed twice; list each once")
         return value

@@ -21,14 +21,13 @@ import json
 import os
 import re
 import textwrap
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from sender.codes import symbol_of
 from sim import __version__
 from sim.report.atomic import publish, temp_beside
-from sim.scenario.loader import load_scenario
+from sim.scenario.loader import load_scenario, parse_toml, read_text_file, resolve_path
 from sim.studies.search import Found, SearchProblem, ms_text, run_with
 from sim.trial.results import TrialResult
 from sim.trial.trial import run_trial
@@ -136,14 +135,14 @@ def _raw_faults(path: Path) -> list[dict[str, Any]]:
     current = path.resolve()
     while current not in seen:
         seen.add(current)
-        data = tomllib.loads(current.read_text(encoding="utf-8"))
+        data = parse_toml(current, read_text_file(current))
         if "faults" in data:
             faults: list[dict[str, Any]] = data["faults"]
             return faults
         parent = data.get("extends")
         if not isinstance(parent, str):
             return []
-        current = (current.parent / parent).resolve()
+        current = resolve_path(current.parent / parent)
     return []  # pragma: no cover - the loader has already refused cycles
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -44,7 +43,19 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, fiel
 
 from sender.policy import PRESETS, Jitter, PolicyError, RetryPolicy
 from sim.draws.distributions import Duration
-from sim.scenario.loader import ScenarioError, _clean_loc, _explain, _line_hint, policy_from_table
+from sim.draws.units import shorten
+from sim.scenario.loader import (
+    MAX_PROBLEMS,
+    ScenarioError,
+    _clean_loc,
+    _explain,
+    _line_hint,
+    clip,
+    dotted_path,
+    parse_toml,
+    policy_from_table,
+    read_text_file,
+)
 from sim.scenario.policy_fields import SWEEPABLE, check_model
 from sim.scenario.policy_text import point_name, policy_key
 from sim.scenario.schema import Code, PolicyTable
@@ -126,41 +137,39 @@ class Grid:
 
 def read_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
     """The parsed TOML of ``path`` and its text; ``ScenarioError`` naming ``what`` file."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such {what} file; check the path") from None
-    except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a {what} file") from None
-    except UnicodeDecodeError as error:
-        raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start}); save the file "
-                            "as UTF-8") from None
-    except OSError as error:
-        raise ScenarioError(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as error:
-        raise ScenarioError(f"{path}: not valid TOML: {error}; fix the syntax there") from None
+    # Regular files only, size-capped, opened without blocking (sim.scenario.loader rule 5).
+    text = read_text_file(path, what)
+    return parse_toml(path, text), text
 
 
 def validation_message(path: Path, text: str, error: ValidationError, help_hint: str) -> str:
     """``sim.scenario.loader``'s one-line-per-problem message, for files other than scenarios."""
     texts = [(path, text)]
     lines = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items[:MAX_PROBLEMS]:
         loc = _clean_loc(item["loc"])
-        dotted = ".".join(str(part) for part in loc) or "(top level)"
+        dotted = dotted_path(loc)
         kind = item["type"]
         if kind == "extra_forbidden":
-            why = f"unknown key {loc[-1]!r}; remove it or check its spelling ({help_hint})"
+            why = f"unknown key {shorten(loc[-1])}; remove it or check its spelling ({help_hint})"
         elif kind == "list_type":
             why = "must be a list of values to try, e.g. [1, 2, 4] or [\"1s\", \"5s\"]"
         elif kind in ("int_type", "float_type", "int_from_float"):
-            why = f"{_explain(item, loc)}, got {json.dumps(item['input'])}"
+            why = f"{_explain(item, loc)}, got {_as_written(item['input'])}"
         else:
             why = _explain(item, loc)
-        lines.append(f"{path}: {_line_hint(texts, loc)}{dotted}: {why}")
-    return lines[0] if len(lines) == 1 else f"{len(lines)} problems:\n" + "\n".join(lines)
+        lines.append(clip(f"{path}: {_line_hint(texts, loc)}{dotted}: {why}"))
+    if len(items) > MAX_PROBLEMS:
+        lines.append(f"... and {len(items) - MAX_PROBLEMS:,} more; fix these first")
+    return lines[0] if len(items) == 1 else f"{len(items):,} problems:\n" + "\n".join(lines)
+
+
+def _as_written(value: object) -> str:
+    """``value`` roughly as TOML writes it, short; any TOML value (a datetime too) works."""
+    if isinstance(value, str | int | float | bool) or value is None:
+        return clip(json.dumps(value), 80)
+    return shorten(value if not hasattr(value, "isoformat") else value.isoformat())
 
 
 def resolve_table(table: PolicyTable, where: str, path: Path, text: str) -> RetryPolicy:

@@ -119,6 +119,7 @@ class FaultEvent(StrEnum):
 
     BEGIN = "begin"
     END = "end"
+    HORIZON = "horizon"  #: a stochastic fault opens no window past the horizon
 
 
 Kind = (SenderEvent | RasEvent | LinkEvent | NamePathEvent | NetbtEvent | TcpEvent | SmbEvent

@@ -7,7 +7,8 @@ Rules:
    or to the end of the trial when no duration is given. ``probability`` < 1 makes it
    happen in only that fraction of trials.
 2. A stochastic fault is a renewal process: exponential gaps with the given mean, each
-   followed by a window of drawn duration.
+   followed by a window of drawn duration, up to the 30-day horizon
+   (``sim.scenario.limits.HORIZON``): no window opens after it, so every trial ends.
 3. Fault k draws only from stream ``("faults", k)``, so adding a fault does not change the
    draws of the others or of the world.
 4. A fault *touched* the trial when a component observed its effect on a sender step (a
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import simpy
 
 from sim.draws.streams import TrialStreams
+from sim.scenario.limits import HORIZON
 from sim.scenario.schema import FaultKind, FaultSpec
 from sim.world.board import FaultBoard
 from sim.world.events import FaultEvent, Source
@@ -63,7 +65,7 @@ def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoa
         if spec.at is not None:
             env.process(_scheduled(env, spec, stream, milestones, window))
         else:
-            env.process(_stochastic(env, spec, stream, window))
+            env.process(_stochastic(env, spec, stream, window, tracer, label))
 
 
 def unique_labels(specs: list[FaultSpec]) -> list[str]:
@@ -96,11 +98,14 @@ def _scheduled(env: simpy.Environment, spec: FaultSpec, stream: Any,
     yield from window(duration)
 
 
-def _stochastic(env: simpy.Environment, spec: FaultSpec, stream: Any,
-                window: Any) -> Generator[Any, Any, None]:
+def _stochastic(env: simpy.Environment, spec: FaultSpec, stream: Any, window: Any,
+                tracer: Tracer, label: str) -> Generator[Any, Any, None]:
     assert spec.mean_interval is not None and spec.duration is not None
     while True:
         yield env.timeout(-spec.mean_interval * math.log1p(-stream.random()))
+        if env.now > HORIZON:  # no window opens after the horizon (sim.scenario.limits)
+            tracer.record(env.now, Source.FAULT, FaultEvent.HORIZON, fault=label)
+            return
         yield from window(spec.duration.ppf(stream.random()))
 
 

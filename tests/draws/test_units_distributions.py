@@ -16,7 +16,7 @@ import math
 from statistics import NormalDist
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
@@ -29,7 +29,7 @@ from sim.draws.distributions import (
     LogNormal,
     Uniform,
 )
-from sim.draws.units import format_duration, parse_duration
+from sim.draws.units import MAX_DURATION, format_duration, parse_duration
 
 DIST = TypeAdapter(Distribution)
 
@@ -93,7 +93,7 @@ def test_parse_duration_accepts(text: object, seconds: float) -> None:
         ("NaNs", "cannot read"),
         ("inf s", "cannot read"),
         ("infinity", "cannot read"),
-        ("1e999s", "not finite"),
+        ("1e999s", "at most 7 days"),
         (float("nan"), "needs a unit"),
         (float("inf"), "needs a unit"),
     ],
@@ -124,6 +124,7 @@ def test_format_duration(seconds: float, text: str) -> None:
 )
 def test_parse_duration_scales_by_the_unit(number: float, unit: tuple[str, float]) -> None:
     suffix, factor = unit
+    assume(number * factor <= MAX_DURATION)
     text = f"{number!r}{suffix}"  # repr may use an exponent (1e-05): also a valid duration
     assert parse_duration(text) == pytest.approx(number * factor, rel=1e-12, abs=0.0)
 
@@ -155,9 +156,37 @@ def test_exponential_median_is_mean_ln2() -> None:
     assert d.ppf(1 - math.exp(-1)) == pytest.approx(3.0, rel=1e-12)  # the mean's quantile
 
 
-def test_exponential_draws_are_capped_at_a_year() -> None:
-    d = dist({"dist": "exponential", "mean": "100d"})
+def test_exponential_draws_are_capped_at_the_maximum_duration() -> None:
+    d = dist({"dist": "exponential", "mean": "7d"})
+    assert MAX_DRAW == MAX_DURATION  # one bound for written and drawn times
     assert d.ppf(1 - 2.0**-53) == MAX_DRAW
+
+
+@pytest.mark.parametrize("written", ["7.0001d", "604801s", "169h", "1e300s", "1e999s",
+                                     "10081m", "604800001ms"])
+def test_every_duration_is_at_most_seven_days(written: str) -> None:
+    assert parse_duration("7d") == MAX_DURATION == 604800.0
+    with pytest.raises(ValueError, match=r'at most 7 days \("7d", 604800s\)'):
+        parse_duration(written)
+
+
+def test_the_maximum_duration_is_the_policys() -> None:
+    # One maximum: a scenario duration and a policy wait share it (sender/policy.py).
+    from sender import policy
+    assert policy._MAX_SECONDS == MAX_DURATION
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_duration("x" * 1_000_000)
+    assert len(str(caught.value)) < 200
+    assert "1,000,000 characters" in str(caught.value)
+
+
+def test_a_huge_samples_list_is_refused_before_its_elements() -> None:
+    # Element-by-element validation of a million samples took seconds; the length comes first.
+    with pytest.raises(ValidationError, match="1,000,000 samples; at most 100,000"):
+        dist({"dist": "empirical", "samples": [object()] * 1_000_000})
 
 
 @pytest.mark.parametrize(("median", "p95"), [("10s", "30s"), ("600ms", "1.8s"), ("1s", "12s")])

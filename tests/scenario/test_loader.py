@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import textwrap
 from pathlib import Path
@@ -712,3 +713,140 @@ def test_stray_key_spelled_like_a_distribution_is_named(tmp_path: Path) -> None:
     path.write_text('"uniform" = []\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"line 1: uniform: unknown key 'uniform'"):
         load_scenario(path)
+
+
+# --- bounds on every duration and on error reporting (issue 16, classes 1 and 4) ------------
+@pytest.mark.parametrize(("body", "field"), [
+    ('[ras]\nconnect = "1e300s"\n', "ras.connect"),
+    ('[ras]\nconnect = { dist = "uniform", low = "1s", high = "8d" }\n', "ras.connect.high"),
+    ('[ras]\nconnect = { dist = "lognormal", median = "1s", p95 = "1e9h" }\n', "ras.connect.p95"),
+    ('[ras]\nconnect = { dist = "exponential", mean = "30d" }\n', "ras.connect.mean"),
+    ('[ras]\nconnect = { dist = "empirical", samples = ["1s", "8d"] }\n',
+     "ras.connect.samples.1"),
+    ('[ras]\nbusy_after = "1e300s"\n', "ras.busy_after"),
+    ('[sender]\nstart = "365d"\n', "sender.start"),
+    ('[netbt]\nname_query_timeout = "10000000h"\n', "netbt.name_query_timeout"),
+    ('[[faults]]\nkind = "link_outage"\nat = "connected + 8d"\n', "faults.0.at"),
+    ('[[faults]]\nkind = "link_outage"\nmean_interval = "1e20s"\nduration = "1s"\n',
+     "faults.0.mean_interval"),
+    ('[link.warmup]\ndecay = "9999d"\n', "link.warmup.decay"),
+    ('[sender.policy]\nmax_wait = "1e300s"\n', "sender.policy.max_wait"),
+])
+def test_every_duration_is_at_most_seven_days(tmp_path: Path, body: str, field: str) -> None:
+    message = load_error(on_unpatched(tmp_path, body))
+    assert_one_problem(message, "bad.toml", f"{field}:", 'at most 7 days ("7d", 604800s)')
+
+
+def test_thousands_of_unknown_keys_give_a_short_message_from_one_scan(tmp_path: Path) -> None:
+    from sim.scenario import loader
+
+    body = "".join(f"k{i} = 1\n" for i in range(100_000))
+    loader._line_index.cache_clear()
+    message = load_error(on_unpatched(tmp_path, body))
+    lines = message.splitlines()
+    assert lines[0] == "100,000 problems:"
+    assert len(lines) == 1 + loader.MAX_PROBLEMS + 1
+    assert lines[1].endswith("line 2: k0: unknown key 'k0'; remove it or check its spelling "
+                             "(see `rassim schema`)")
+    assert lines[-1] == "... and 99,980 more; fix these first"
+    # The hint index is built once per file (and mode), not once per problem.
+    assert loader._line_index.cache_info().misses <= 4
+
+
+def test_a_megabyte_key_gives_a_short_message(tmp_path: Path) -> None:
+    message = load_error(on_unpatched(tmp_path, "x" * 1_000_000 + " = 1\n"))
+    assert_one_problem(message, "bad.toml: line 2:", "(1,000,000 characters)", "unknown key")
+    assert len(message) < 500
+
+
+# --- scenario files are files (issue 16, class 3) -------------------------------------------
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_is_refused_unread(device: str) -> None:
+    assert_one_problem(load_error(Path(device)), device, "not a regular file")
+
+
+def test_a_device_as_parent_is_refused_unread(tmp_path: Path) -> None:
+    link = tmp_path / "zero.toml"
+    link.symlink_to("/dev/zero")
+    child = write(tmp_path / "child.toml", 'extends = "zero.toml"\n')
+    assert_one_problem(load_error(child), "/dev/zero: not a regular file",
+                       f"(extended by {child})")
+
+
+def test_a_fifo_does_not_block(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes; O_NONBLOCK does not.
+    fifo = tmp_path / "pipe.toml"
+    os.mkfifo(fifo)
+    assert_one_problem(load_error(fifo), "pipe.toml: not a regular file")
+    child = write(tmp_path / "child.toml", 'extends = "pipe.toml"\n')
+    assert_one_problem(load_error(child), "pipe.toml: not a regular file")
+
+
+def test_a_file_over_the_size_cap_is_refused(tmp_path: Path) -> None:
+    from sim.scenario.loader import MAX_FILE_BYTES
+
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * MAX_FILE_BYTES + "\n", encoding="utf-8")
+    assert_one_problem(load_error(big), "big.toml:", "larger than the 4 MiB")
+
+
+@pytest.mark.parametrize("value", ["[" * 500 + "]" * 500, "[" * 40 + "1" + "]" * 40,
+                                   "{ a = " * 40 + "1" + " }" * 40])
+def test_deep_nesting_is_refused(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path / "deep.toml", f"name = {value}\n")
+    assert_one_problem(load_error(path), "deep.toml:", "nested more than 32 levels deep")
+
+
+def test_a_nul_byte_in_extends(tmp_path: Path) -> None:
+    path = write(tmp_path / "nul.toml", 'extends = "a\\u0000b.toml"\n')
+    assert_one_problem(load_error(path), "nul.toml: line 1: extends:", "NUL byte")
+
+
+def test_a_nul_byte_in_the_path_named() -> None:
+    assert_one_problem(load_error(Path("a\0b.toml")), "a\\0b.toml", "NUL byte")
+
+
+def test_a_symlink_loop(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").symlink_to(tmp_path / "b.toml")
+    (tmp_path / "b.toml").symlink_to(tmp_path / "a.toml")
+    assert_one_problem(load_error(tmp_path / "a.toml"), "symbolic link loop")
+    child = write(tmp_path / "child.toml", 'extends = "a.toml"\n')
+    assert_one_problem(load_error(child), "symbolic link loop", "extended by")
+
+
+def test_a_parent_must_be_a_toml_file(tmp_path: Path) -> None:
+    # Refused before any read: a parent is never /etc/shadow, whoever runs rassim.
+    path = write(tmp_path / "a" / "b.toml", 'extends = "../../../../../../etc/shadow"\n')
+    assert_one_problem(load_error(path), "b.toml: line 1: extends: must name a .toml")
+
+
+def test_values_from_a_parent_outside_the_folder_are_not_echoed(tmp_path: Path) -> None:
+    secret = "hunter2-" + "s" * 8
+    write(tmp_path / "elsewhere" / "base.toml", f'''
+        extends = {toml_str(UNPATCHED)}
+        profile = "{secret}"
+        ''')
+    child = write(tmp_path / "mine" / "child.toml", 'extends = "../elsewhere/base.toml"\n')
+    message = load_error(child)
+    assert_one_problem(message, "child.toml: line 2 of", "base.toml: profile:", "not shown")
+    assert secret not in message
+    write(tmp_path / "elsewhere" / "base.toml", f'''
+        extends = {toml_str(UNPATCHED)}
+        [ras]
+        connect = "{secret}"
+        [sender]
+        policy = {{ preset = "connras-fix", name = "", max_dials = 2 }}
+        ''')
+    message = load_error(child)
+    assert "ras.connect: invalid value (not shown" in message
+    assert secret not in message
+    # The same parent inside the scenario's folder is quoted as usual.
+    inside = write(tmp_path / "elsewhere" / "child.toml", 'extends = "base.toml"\n')
+    assert secret in load_error(inside)
+
+
+def test_a_zero_warmup_decay_is_refused(tmp_path: Path) -> None:
+    # exp(-age / decay) divided by zero once the trial ran.
+    message = load_error(on_unpatched(tmp_path, '[link.warmup]\ndecay = "0s"\n'))
+    assert_one_problem(message, "line 3: link.warmup.decay:", "at least 1ms",
+                       "for no warm-up set factor = 1")

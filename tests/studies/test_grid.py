@@ -186,3 +186,19 @@ def test_fleet_jitter_grid_varies_only_the_jitter_against_none() -> None:
     scenario_policy = load_scenario(storm).policy
     for policy in g.policies:  # the storm's own policy, the jitter aside
         assert policy.replace(name=scenario_policy.name, jitter="none") == scenario_policy
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("[vary]\nmax_dials = [1, 1979-05-27T07:32:00Z]\n",
+     "vary.max_dials.1: input should be a valid integer, got '1979-05-27T07:32:00+00:00'"),
+    ("[vary]\nsettle = [07:32:00]\n", "vary.settle.0: expected a duration"),
+])
+def test_a_toml_datetime_in_vary_is_a_clean_error(tmp_path: Path, text: str,
+                                                  fragment: str) -> None:
+    # The error formatter wrote every bad value with json.dumps: a datetime was a TypeError.
+    assert fragment in error(tmp_path, text)
+
+
+def test_a_grid_file_must_be_a_regular_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="not a regular file"):
+        load_grid("/dev/zero", preset("pre-fix"))

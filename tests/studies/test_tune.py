@@ -302,6 +302,11 @@ def test_rank_key_breaks_ties_deterministically() -> None:
     ('[base]\npreset = "connras-fix"\n[params]\ninitial_wait = { low = "1s", high = "20s" }\n',
      ["params.initial_wait.high", "20s makes an invalid policy", "set max_wait in [base]"]),
     ('[base]\npreset = "nope"\n[params]\nmax_dials = [1, 2]\n', ["base.preset", "unknown preset"]),
+    # A step of 1e-300 passed validation and broke Optuna's Decimal grid once the study ran.
+    ("[params]\nbackoff_base = { low = 1.0, high = 2.0, step = 1e-300 }\n",
+     ["params.backoff_base", "more than 1,000,000 steps"]),
+    ('[params]\nsettle = { low = "1s", high = "2s", step = "0.1us" }\n',
+     ["params.settle", "more than 1,000,000 steps"]),
 ])
 def test_bad_spaces(tmp_path: Path, text: str, fragments: list[str]) -> None:
     with pytest.raises(ScenarioError) as info:

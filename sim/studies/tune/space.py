@@ -96,10 +96,18 @@ class _Range(_Strict):
             if not step > 0:
                 raise ValueError("step must be positive")
             count = (high - low) / step
+            if not count <= MAX_STEPS:  # inf and NaN too: Optuna's Decimal grid would fail
+                raise ValueError(f"step {step:g} cuts the range into more than "
+                                 f"{MAX_STEPS:,} steps; use a larger step or log = true")
             if abs(count - round(count)) > 1e-9:
                 raise ValueError(f"high - low ({high - low:g}) must be a whole number of "
                                  f"steps ({step:g})")
         return self
+
+
+#: Most grid points a stepped range may have (a step of 1e-300 made Optuna's Decimal
+#: arithmetic fail once the study ran).
+MAX_STEPS = 1_000_000
 
 
 class IntRange(_Range):
