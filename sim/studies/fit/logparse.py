@@ -137,6 +137,8 @@ _EPOCH = datetime(1970, 1, 1)
 
 
 def _form_of(path: Path, number: int, line: str) -> str:
+    if _FLEET.match(line.strip()):
+        return "rassim"
     if _SMS.match(line) or _SMS_START.search(line):
         return "sms"
     if _VIRTUAL.match(line) or _TRIAL.match(line):
