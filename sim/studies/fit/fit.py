@@ -13,7 +13,11 @@ Rules:
    replacement ``resamples`` times (a generator seeded by ``seed``, so a fit is repeatable),
    and the chosen family is refitted to each resample. Every parameter the scenario file
    writes gets one: the mean (exponential), the median and p95 (lognormal).
-5. ``FitError`` says why nothing can be fitted: no two-sided or left-censored interval
+5. A family with k parameters needs the intervals' ends at k + 1 or more distinct times
+   (to the millisecond): with fewer, a whole ridge of parameters fits equally well (two
+   cells are matched exactly by a lognormal of any tiny spread placed at the boundary), so
+   the family is not a candidate, and a bootstrap resample with fewer is counted as failed.
+6. ``FitError`` says why nothing can be fitted: no two-sided or left-censored interval
    (every connection only says "later than"), or no interval at all.
 """
 
@@ -33,6 +37,12 @@ __all__ = ["FAMILIES", "FamilyFit", "FitError", "LagFit", "fit_lag"]
 
 FAMILIES = ("exponential", "lognormal")
 _Z95 = float(stats.norm.ppf(0.95))
+_PARAMETERS = {"exponential": 1, "lognormal": 2}
+
+
+def _distinct_ends(low: np.ndarray, high: np.ndarray) -> int:
+    ends = np.concatenate([low[low > 0], high[np.isfinite(high)]])
+    return int(np.unique(np.round(ends, 3)).size)
 
 
 class FitError(Exception):
@@ -114,7 +124,7 @@ def _fit_family(family: str, low: np.ndarray, high: np.ndarray) -> tuple[FamilyF
                                                                           tuple[float, ...]]:
     params = _mle(family, low, high)
     loglik = _log_likelihood(family, params, low, high)
-    k = 1 if family == "exponential" else 2
+    k = _PARAMETERS[family]
     return FamilyFit(family, _estimates(family, params), loglik, 2 * k - 2 * loglik), params
 
 
@@ -129,7 +139,12 @@ def fit_lag(censored: Censored, *, resamples: int = 200, seed: int = 0,
     if np.all(np.isinf(high)):
         raise FitError(f"all {low.size} connections only say the lag was later than some time "
                        "(no map ever resolved the name): the likelihood has no maximum")
-    fits = [_fit_family(family, low, high) for family in families]
+    ends = _distinct_ends(low, high)
+    usable = tuple(f for f in families if ends > _PARAMETERS[f])
+    if not usable:
+        raise FitError(f"the intervals end at only {ends} distinct time(s); "
+                       "no candidate family can be fitted (give more connections)")
+    fits = [_fit_family(family, low, high) for family in usable]
     chosen, params = min(fits, key=lambda pair: pair[0].aic)
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {name: [] for name in chosen.estimates}
@@ -137,7 +152,8 @@ def fit_lag(censored: Censored, *, resamples: int = 200, seed: int = 0,
     for _ in range(resamples):
         pick = rng.integers(0, low.size, low.size)
         sub_low, sub_high = low[pick], high[pick]
-        if np.all(np.isinf(sub_high)):
+        if (np.all(np.isinf(sub_high))
+                or _distinct_ends(sub_low, sub_high) <= _PARAMETERS[chosen.family]):
             failed += 1
             continue
         try:
