@@ -4,7 +4,10 @@
 (``     5.303s  RAS connection to BOSTON #INTER established.``). A site's real Sender.log
 carries the component, the local time with its bias and the thread after the message::
 
-    RAS connection to BOSTON #INTER established.~  $$<SMS_SNA_RAS_SENDER><03-12-1999 10:00:05.303+000><thread=0x1A4>
+    RAS connection to BOSTON #INTER established.~  $$<SMS_SNA_RAS_SENDER>
+    <03-12-1999 10:00:05.303+000><thread=0x1A4>
+
+(one line in the file; broken here to fit).
 
 Rules:
 
