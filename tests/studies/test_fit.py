@@ -91,9 +91,12 @@ def test_exact_bounds_with_constant_latency() -> None:
 
 ZERO_WORLD = """
 name = "zero-latency-half-second"
-[sender]
-policy = {{ preset = "connras-fix", attempts_per_dial = 4, initial_wait = "5.5s",
-           max_wait = "5.5s", backoff_base = 1.0 }}
+[sender.policy]
+preset = "connras-fix"
+attempts_per_dial = 4
+initial_wait = "5.5s"
+max_wait = "5.5s"
+backoff_base = 1.0
 [ras]
 connect = "0s"
 authenticate = "0s"
