@@ -208,3 +208,16 @@ def test_fit_options_are_checked_before_work(tmp_path: Path,
     assert "does not exist" in capsys.readouterr().err
     assert main(["fit", str(log), "--out", str(tmp_path / "s.toml"), "--resamples", "3"]) == 2
     assert "--resamples" in capsys.readouterr().err
+
+
+def test_missing_extra_gives_the_install_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "scipy" else real(name, *a))
+    log = tmp_path / "Sender.log"
+    log.write_text("     0.000s  Dialing RAS phonebook entry BOSTON #INTER.\n", encoding="utf-8")
+    assert main(["fit", str(log), "--out", str(tmp_path / "s.toml")]) == 2
+    assert "pip install 'rassim[calibrate]'" in capsys.readouterr().err
