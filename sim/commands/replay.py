@@ -16,10 +16,17 @@ def register(commands: Any) -> None:
     replay = commands.add_parser("replay", help="print one trial's timeline")
     replay.add_argument("file", type=Path)
     replay.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
-    replay.add_argument("--trial", type=int, required=True, help="trial index")
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument("--trial", type=int, help="trial index")
+    which.add_argument("--trials", metavar="A-B",
+                       help="with --format log: the Sender.log of trials A to B, one after "
+                       "the other (for `rassim fit` round trips)")
     replay.add_argument("--policy", help="use this policy preset instead of the scenario's")
     replay.add_argument("--format", choices=("timeline", "log", "jsonl"), default="timeline",
                         help="timeline (every event), log (Sender.log lines) or jsonl")
+    replay.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM:SS",
+                        help="with --format log: stamp each line as SMS 2.0 does "
+                        "($$<component><date time><thread>), t = 0 at this wall-clock time")
     replay.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the trial's timeline to this picture (.png, .svg or "
                         ".pdf; needs rassim[plot])")
@@ -36,6 +43,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
     check_count("seed", args.seed, 0, MAX_SEED)
     check_count("trial", args.trial, 0, MAX_TRIALS - 1)
+    if args.trials is not None or args.clock is not None:
+        return _logs(args)
     if args.plot is not None:
         _check_plot(args.plot)
     loaded = load_scenario(args.file, policy=args.policy)
@@ -71,6 +80,62 @@ def _cmd_replay(args: argparse.Namespace) -> int:
           f"{result.dials}, line time {result.line_time:.3f}s"
           + (f"; faults touched: {', '.join(result.faults)}" if result.faults else ""))
     _say("\n".join(timeline(recorder.events)))
+    return EXIT_OK
+
+
+def _logs(args: argparse.Namespace) -> int:
+    """``--trials`` / ``--clock``: many trials' Sender.log, optionally with SMS's stamps."""
+    from datetime import datetime
+
+    from sim.commands.common import BadInput
+    from sim.report.render import sender_log
+    from sim.report.sms_log import component_for, stamp, trial_header
+    from sim.scenario.loader import load_scenario
+    from sim.scenario.schema import MAX_TRIALS
+    from sim.trial.trial import run_trial
+    from sim.world.trace import Recorder
+
+    if args.format != "log":
+        raise BadInput("--trials and --clock go with --format log; add --format log")
+    if args.plot is not None:
+        raise BadInput("--plot draws one trial; use --trial I instead of --trials")
+    first = last = args.trial
+    if args.trials is not None:
+        low, dash, high = args.trials.partition("-")
+        if not (low.isdigit() and (not dash or high.isdigit())):
+            raise BadInput(f"--trials {args.trials}: write a range such as 0-999 (or one "
+                           "index)")
+        first, last = int(low), int(high or low)
+        if last < first:
+            raise BadInput(f"--trials {args.trials}: the range is empty; write A-B with A <= B")
+        check_count("trials", last, 0, MAX_TRIALS - 1)
+    clock = None
+    if args.clock is not None:
+        try:
+            clock = datetime.fromisoformat(args.clock).replace(tzinfo=None)
+        except ValueError:
+            raise BadInput(f"--clock {args.clock}: not a date and time; write e.g. "
+                           "1999-03-12T10:00:00") from None
+    loaded = load_scenario(args.file, policy=args.policy)
+    scenario = loaded.scenario
+    if scenario.fleet is not None:
+        raise BadInput("--trials and --clock write one site's Sender.log; this scenario is a "
+                       "fleet (use --trial I --format log for its per-site logs)")
+    seed = scenario.seed if args.seed is None else args.seed
+    component = component_for(scenario.profile)
+    offset = 0.0
+    for trial in range(first, last + 1):
+        recorder = Recorder()
+        run_trial(scenario, loaded.policy, seed, trial, recorder)
+        lines = sender_log(recorder.events, server=scenario.sender.server,
+                           site=scenario.sender.site)
+        if clock is None:
+            print(trial_header(trial))
+        else:
+            lines, offset = stamp(lines, clock=clock, offset=offset, component=component,
+                                  thread=0x1A4)
+        if lines:
+            print("\n".join(lines))
     return EXIT_OK
 
 
