@@ -22,8 +22,9 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.report.format import number, percent, points, seconds
 
-__all__ = ["add_execution_options", "fmt_pct", "fmt_secs", "open_executor_for", "register"]
+__all__ = ["add_execution_options", "open_executor_for", "register"]
 
 
 def register(commands: Any) -> None:
@@ -145,18 +146,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # --- shared output helpers ----------------------------------------------------------------
-def fmt_pct(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None else f"{100 * x:.{digits}f}%"
-
-
-def fmt_secs(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}s"
-
-
-def _pp(x: float) -> str:
-    return f"{100 * x:+.2f}"
-
-
 def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
     """``-15.5 [-16.0, -15.0]`` for a paired mean difference, coloured when its interval
     excludes 0 (lower is better); ``-`` when no trial paired."""
@@ -171,10 +160,6 @@ def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
             text = f"[red]{text}[/red]"
         return f"{text} [{fmt(low)}, {fmt(high)}]"
     return f"{text} (open interval)"
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
 
 
 def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
@@ -215,23 +200,23 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
             diff = _paired(row, "work_diff", lambda x: f"{x:+.1f}")
             diff_ci = _paired(row, "connect_diff", lambda x: f"{x:+.0f}")
         else:
-            diff = _pp(row["diff"])
-            diff_ci = f"[{_pp(row['diff_low'])}, {_pp(row['diff_high'])}]"
+            diff = points(row["diff"])
+            diff_ci = f"[{points(row['diff_low'])}, {points(row['diff_high'])}]"
             if row["diff_low"] > 0:
                 diff = f"[green]{diff}[/green]"
             elif row["diff_high"] < 0:
                 diff = f"[red]{diff}[/red]"
-        success = (fmt_pct(row["success_rate"]),
-                   f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]")
-        times = (fmt_secs(row["p50_connect_time"]), fmt_secs(row["p95_connect_time"]))
+        success = (percent(row["success_rate"]),
+                   f"[{percent(row['success_rate_low'])}, {percent(row['success_rate_high'])}]")
+        times = (seconds(row["p50_connect_time"]), seconds(row["p95_connect_time"]))
         cells: tuple[str, ...]
         if fleet:
-            cells = (fmt_pct(row["sender_success_rate"]), *success, *times,
-                     _number(row["work"]), fmt_pct(row["busy_rate"]),
-                     fmt_pct(row["port_utilization"]))
+            cells = (percent(row["sender_success_rate"]), *success, *times,
+                     number(row["work"]), percent(row["busy_rate"]),
+                     percent(row["port_utilization"]))
         else:
-            cells = (*success, fmt_pct(row["rate_53"]), *times, _number(row["dials"]),
-                     fmt_secs(row["line_time"]))
+            cells = (*success, percent(row["rate_53"]), *times, number(row["dials"]),
+                     seconds(row["line_time"]))
         table.add_row(row["policy"], *cells, diff, diff_ci)
     out.print()
     out.print(table)

@@ -18,7 +18,8 @@ from sim.commands.common import (
     check_count,
     console,
 )
-from sim.commands.sweep import add_execution_options, fmt_pct, open_executor_for
+from sim.commands.sweep import add_execution_options, open_executor_for
+from sim.report.format import number, percent, seconds
 
 __all__ = ["register"]
 
@@ -147,7 +148,7 @@ def _announce(candidate: Any) -> None:
     again = f" (as #{candidate.reused_from})" if candidate.reused_from is not None else ""
     rate = candidate.metrics["success_rate"].value if candidate.metrics else None
     print(f"#{candidate.number} {candidate.name}: {candidate.trials:,} trials, "
-          f"success {fmt_pct(rate)}{again}; {verdict}", file=sys.stderr)
+          f"success {percent(rate)}{again}; {verdict}", file=sys.stderr)
 
 
 def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
@@ -193,10 +194,10 @@ def _one(name: str, x: float | None, unit: bool = True) -> str:
     if x is None:
         return "-"
     if name in TIME_METRICS:
-        return f"{x:.1f}s" if unit else f"{x:.1f}"
+        return seconds(x, unit=unit)
     if name in RATE_METRICS:
-        return f"{100 * x:.2f}%" if unit else f"{100 * x:.2f}"
-    return f"{x:.3f}"
+        return percent(x, sign=unit)
+    return number(x, 3)
 
 
 def _metric(name: str, e: dict[str, Any]) -> str:
