@@ -46,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy
 import simpy
 from simpy.core import EmptySchedule
 
@@ -304,8 +305,6 @@ class BenchReport:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
-    import numpy
-
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),

@@ -26,6 +26,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.codes import symbol_of
     from sim.report.render import jsonl, sender_log, timeline
     from sim.scenario.loader import load_scenario
@@ -75,6 +76,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def _check_plot(path: Path) -> None:
     """Before the trial runs: a bad path or a missing plot extra is bad input (exit 2)."""
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import check_plot_path, require_matplotlib
 
     check_plot_path(path)
@@ -82,6 +84,7 @@ def _check_plot(path: Path) -> None:
 
 
 def _plot(path: Path, recorder: Any, scenario: Any, policy: str, seed: int, trial: int) -> None:
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import fleet_timeline, save, timeline
 
     fleet = scenario.fleet

@@ -13,6 +13,7 @@ from sim.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    BadInput,
     check_count,
     console,
     progress_bar,
@@ -42,6 +43,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import RowSink, check_output_path
     from sim.run.interrupts import deferred_interrupts
     from sim.run.runner import default_workers, run_trials
@@ -116,7 +118,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _check_plot(args: argparse.Namespace) -> None:
     """Before any trial: a bad path or a missing plot extra is bad input (exit 2)."""
-    from sim.commands.common import BadInput
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import check_plot_path, require_matplotlib
 
     if args.check_determinism:
@@ -129,6 +131,7 @@ def _check_plot(args: argparse.Namespace) -> None:
 def _plot(path: Path, summary: Any, title: str) -> None:
     # The figure is drawn from the streaming summary (its connect-time sketch and failure
     # counts), so --plot keeps the run's memory bounded: no per-trial rows are collected.
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import run_figure, save
 
     save(run_figure(summary, title=title), path, option="--plot")
@@ -136,6 +139,7 @@ def _plot(path: Path, summary: Any, title: str) -> None:
 
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
                  out: Path | None, policy_option: str | None) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     screen = console(width=120)
@@ -214,6 +218,7 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
 
 
 def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.check.determinism import first_difference, fresh_process_digests, trace_digests
 
     trials = args.trials or default_trials

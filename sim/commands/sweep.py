@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -71,6 +72,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 def open_executor_for(args: argparse.Namespace) -> Any:
     """The executor ``--workers``/``--dask`` ask for; setup problems are bad input
     (``ExecutorError``, a ``UserError``)."""
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.run.executors import open_executor
 
     check_count("workers", args.workers, 1, 1024)
@@ -80,6 +82,7 @@ def open_executor_for(args: argparse.Namespace) -> Any:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import check_output_path
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
@@ -98,6 +101,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_output_path(args.out)
     if args.plot is not None:
+        # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
         from sim.plots import check_plot_path, require_matplotlib
 
         check_plot_path(args.plot)
@@ -132,6 +136,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                    {k: v for k, v in report.items() if k != "policies"})
     plotted = False
     if args.plot is not None and not result.interrupted and report["trials"] > 0:
+        # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
         from sim.plots import save, sweep_figure
 
         save(sweep_figure(report, grid.varied, points), args.plot, option="--plot")
@@ -164,6 +169,7 @@ def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
 
 def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
                  where: str, plotted: bool = False) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     out = console()
@@ -248,8 +254,7 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
 def _vary_points(path: Path, grid: Any) -> range:
     """The indices of the grid's [vary] points in ``grid.policies`` (they come first, after
     the baseline when ``load_grid`` added it)."""
-    import math
-
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.studies.grid import read_toml
 
     if not grid.varied:

@@ -63,6 +63,7 @@ def register(commands: Any) -> None:
 
 
 def _goals(args: argparse.Namespace) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.studies.tune.goals import parse_objective, parse_requirement
 
     requirements = []
@@ -108,6 +109,7 @@ def _check_sqlite_dir(path: Path, what: str) -> None:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.tune.space import load_space
@@ -153,6 +155,7 @@ def _announce(candidate: Any) -> None:
 
 def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
             settings: Any) -> dict[str, Any]:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.policy import PRESETS
     from sim.studies.tune.study import best_toml, ranked
 
@@ -189,6 +192,7 @@ def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
 
 
 def _one(name: str, x: float | None, unit: bool = True) -> str:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.stats.policy_metrics import RATE_METRICS, TIME_METRICS
 
     if x is None:
@@ -210,6 +214,7 @@ def _compact(name: str, e: dict[str, Any]) -> str:
 
 
 def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     out = console()

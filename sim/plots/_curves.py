@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from sim.plots._base import Axes, Figure, axes_of, fit_text, percent_axis, renderer
 from sim.report.format import percent_of, percent_short
@@ -75,8 +75,6 @@ def _log_axis(ax: Axes, ticks: np.ndarray | None) -> None:
     """A log x axis labelled in plain numbers (0.5, 1, 2), never 5x10^-1 beside 6x10^-1.
 
     With few distinct values (a grid), the ticks are exactly those values."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     ax.set_xscale("log")
     if ticks is not None and 0 < len(ticks) <= 12:
         ax.set_xticks(ticks)

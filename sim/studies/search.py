@@ -153,6 +153,7 @@ def defeats(problem: SearchProblem, trial: int, faults: tuple[Candidate, ...]) -
 
 
 def _strategy(problem: SearchProblem) -> Any:
+    # why: hypothesis is the test extra, not a core dependency; only a search needs it
     from hypothesis import strategies as st
 
     spec = problem.spec
@@ -179,6 +180,7 @@ def _strategy(problem: SearchProblem) -> Any:
 def search(problem: SearchProblem, budget: int) -> Found | None:
     """The minimal schedule that defeats the sender, or None if ``budget`` schedules found
     none (rule 1: the same answer on every run)."""
+    # why: hypothesis is the test extra, not a core dependency; only a search needs it
     from hypothesis import HealthCheck, Phase, Verbosity, find, settings
     from hypothesis.errors import NoSuchExample
 
