@@ -29,7 +29,7 @@ from typing import Any
 
 from sender.codes import symbol_of
 from sim.scenario.loader import LoadedScenario, ScenarioError
-from sim.scenario.schema import FaultSpec, Scenario, SearchSpec
+from sim.scenario.schema import FaultKind, FaultSpec, Scenario, SearchSpec
 from sim.trial.results import TrialResult
 from sim.trial.trial import run_trial
 from sim.world.trace import Recorder
@@ -48,7 +48,7 @@ def ms_text(ms: int) -> str:
 class Candidate:
     """One fault of a candidate schedule: a kind, a duration and a start (milliseconds)."""
 
-    kind: str
+    kind: FaultKind
     duration_ms: int
     start_ms: int
 
