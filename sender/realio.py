@@ -112,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(effect: Effect, result: Result) -> None:
         print(f"{result.at:9.3f}s  {effect} -> {result}", flush=True)
 
-    import random  # real jitter on a real machine; the simulator passes seeded streams
+    # why: real jitter on a real machine, only in this entry point; the sender's modules
+    # never import random (the simulator passes seeded streams)
+    import random
 
     outcome = run_sync(connect(policy, Target(args.entry, args.remote, args.user),
                                random.Random()), performer, log)

@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in caught:
         signal.signal(sig, defer)
     try:
+        # why: imported after the signal handlers are in place
         from sim import cli
 
         for sig in caught:  # from here on, a signal interrupts as everywhere in rassim

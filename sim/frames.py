@@ -192,6 +192,7 @@ def read_rows(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
+        # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)

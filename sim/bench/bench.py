@@ -56,6 +56,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy
 import simpy
 from simpy.core import EmptySchedule
 
@@ -339,8 +340,6 @@ class BenchReport:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
-    import numpy
-
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),

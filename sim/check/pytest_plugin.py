@@ -49,6 +49,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
     if file_path.suffix != ".toml":
         return None
+    # why: lazy, so a pytest session without scenario files never imports the simulator
     from sim.check.check import has_expect_table
 
     if not has_expect_table(file_path):
@@ -79,6 +80,7 @@ class ScenarioFile(pytest.File):
     """A scenario file with an ``[expect]`` table: one item, named after the file."""
 
     def collect(self) -> Iterator[ScenarioItem]:
+        # why: lazy, so a pytest session without scenario files never imports the simulator
         from sim.check.check import load_target
         from sim.scenario.loader import ScenarioError
 
@@ -100,6 +102,7 @@ class ScenarioItem(pytest.Item):
         self.target = target
 
     def runtest(self) -> None:
+        # why: lazy, so a pytest session without scenario files never imports the simulator
         from sim.check.check import run_check
 
         check = run_check(self.target, self.config.getoption("rassim_workers"))

@@ -59,6 +59,7 @@ def _option(args: argparse.Namespace, name: str) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.bench.bench import CANONICAL, BenchConfig, run_bench
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
 
@@ -102,6 +103,7 @@ def _shown(file: str) -> str:
 
 
 def _print(report: Any) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     screen = console(width=120)

@@ -32,6 +32,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.check.check import find_checkable, load_target, run_check, summary_line
     from sim.check.junit import check_junit_path, write_junit
 

@@ -37,6 +37,7 @@ def check_count(name: str, value: int | None, low: int, high: int) -> None:
 def console(width: int = 160) -> Any:
     """A rich console for stdout: piped output keeps long lines whole (a terminal wraps to
     its own width)."""
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.console import Console
 
     return Console(highlight=False, width=None if sys.stdout.isatty() else width)
@@ -46,6 +47,7 @@ def progress_bar(total: int) -> Any:
     """A rich progress bar on stderr for long runs at a terminal, else None."""
     if total < 2000 or not sys.stderr.isatty():
         return None
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 

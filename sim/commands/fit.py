@@ -29,6 +29,7 @@ def register(commands: Any) -> None:
 
 def require_calibrate(option: str) -> None:
     """``BadInput`` with the install hint when scipy or SALib is missing."""
+    # why: lazy, so `rassim --help` and the other commands start without it
     import importlib.util
 
     missing = [name for name in ("scipy", "SALib") if importlib.util.find_spec(name) is None]
@@ -37,6 +38,7 @@ def require_calibrate(option: str) -> None:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.atomic import check_writable
 
     check_count("resamples", args.resamples, 20, 100_000)
@@ -44,6 +46,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     require_calibrate("rassim fit")
     out = check_writable(args.out, "--out", suffixes=(".toml",), kind="scenario")
 
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.scenario.loader import LoadedScenario, load_scenario
     from sim.scenario.schema import Scenario
     from sim.studies.fit.censor import allowance, censor
@@ -56,6 +59,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         scenario = base.scenario if base is not None else None
     else:
         base = None
+        # why: lazy, so `rassim --help` and the other commands start without it
         from sim.scenario.profiles import PROFILES
 
         scenario = Scenario.model_validate(PROFILES["sna"])
@@ -86,6 +90,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _report(parsed: Any, form: str, censored: Any, lag: Any, bounds: Any, out: Path) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.studies.fit.write import duration_text
 
     print(f"read {len(parsed)} log file(s) in {form} form")

@@ -22,6 +22,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.codes import CATALOG, explain
 
     codes = args.codes or sorted(CATALOG)
@@ -37,6 +38,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.policy import PRESET_SUMMARIES, PRESETS, RetryPolicy
     from sim.scenario.policy_text import POLICY_FIELDS, policy_toml, toml_value
 
@@ -59,6 +61,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.scenario.json_schema import scenario_json_schema
 
     print(json.dumps(scenario_json_schema(), indent=2))

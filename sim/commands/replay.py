@@ -34,6 +34,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.codes import symbol_of
     from sim.report.render import jsonl, sender_log, timeline
     from sim.scenario.loader import load_scenario
@@ -85,6 +86,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def _logs(args: argparse.Namespace) -> int:
     """``--trials`` / ``--clock``: many trials' Sender.log, optionally with SMS's stamps."""
+    # why: lazy, so `rassim --help` and the other commands start without it
     from datetime import datetime
 
     from sim.commands.common import BadInput
@@ -141,6 +143,7 @@ def _logs(args: argparse.Namespace) -> int:
 
 def _check_plot(path: Path) -> None:
     """Before the trial runs: a bad path or a missing plot extra is bad input (exit 2)."""
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import check_plot_path, require_matplotlib
 
     check_plot_path(path)
@@ -148,6 +151,7 @@ def _check_plot(path: Path) -> None:
 
 
 def _plot(path: Path, recorder: Any, scenario: Any, policy: str, seed: int, trial: int) -> None:
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import fleet_timeline, save, timeline
 
     fleet = scenario.fleet

@@ -13,10 +13,12 @@ from sim.commands.common import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    BadInput,
     check_count,
     console,
     progress_bar,
 )
+from sim.report.format import number, percent, seconds
 from sim.report.terminal import markup_inert, terminal_safe
 
 __all__ = ["register"]
@@ -42,6 +44,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import RowSink, check_output_path
     from sim.run.interrupts import deferred_interrupts
     from sim.run.runner import default_workers, run_trials
@@ -116,7 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _check_plot(args: argparse.Namespace) -> None:
     """Before any trial: a bad path or a missing plot extra is bad input (exit 2)."""
-    from sim.commands.common import BadInput
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import check_plot_path, require_matplotlib
 
     if args.check_determinism:
@@ -129,25 +132,15 @@ def _check_plot(args: argparse.Namespace) -> None:
 def _plot(path: Path, summary: Any, title: str) -> None:
     # The figure is drawn from the streaming summary (its connect-time sketch and failure
     # counts), so --plot keeps the run's memory bounded: no per-trial rows are collected.
+    # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
     from sim.plots import run_figure, save
 
     save(run_figure(summary, title=title), path, option="--plot")
 
 
-def _pct(x: float | None) -> str:
-    return "-" if x is None else f"{100 * x:.2f}%"
-
-
-def _num(x: float | None) -> str:
-    return "-" if x is None else f"{x:.2f}"
-
-
-def _secs(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}s"
-
-
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
                  out: Path | None, policy_option: str | None) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     # Names come from scenario files: inert on the terminal (sim.report.terminal).
@@ -170,14 +163,15 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     low, high = report["ci95"]
     if fleet is not None:
         value, lo, hi = fleet["sender_success_rate"]
-        screen.print(f"\n[bold]fleet of {fleet['senders']} senders: {_pct(value)} of senders "
-                     f"connected[/bold]   95% CI [{_pct(lo)}, {_pct(hi)}] (trials as clusters)")
-        screen.print(f"whole fleet connected in {_pct(report['success_rate'])} of trials   "
-                     f"95% CI [{_pct(low)}, {_pct(high)}]   "
+        screen.print(f"\n[bold]fleet of {fleet['senders']} senders: {percent(value)} of senders "
+                     f"connected[/bold]   95% CI [{percent(lo)}, {percent(hi)}] "
+                     "(trials as clusters)")
+        screen.print(f"whole fleet connected in {percent(report['success_rate'])} of trials   "
+                     f"95% CI [{percent(low)}, {percent(high)}]   "
                      f"({report['successes']:,} of {report['trials']:,})")
     else:
-        screen.print(f"\n[bold]success rate {_pct(report['success_rate'])}[/bold]   "
-                     f"95% CI [{_pct(low)}, {_pct(high)}]   "
+        screen.print(f"\n[bold]success rate {percent(report['success_rate'])}[/bold]   "
+                     f"95% CI [{percent(low)}, {percent(high)}]   "
                      f"({report['successes']:,} of {report['trials']:,})")
     if report["failures"]:
         title = ("trials by the most frequent final code of the senders that gave up"
@@ -187,30 +181,31 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
             table.add_column(column, justify="left" if column == "symbol" else "right")
         for code, info in report["failures"].items():
             lo, hi = info["ci95"]
-            table.add_row(code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
-                          f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
+            table.add_row(code, info["symbol"], f"{info['count']:,}", percent(info["rate"]),
+                          f"[{percent(lo)}, {percent(hi)}]", str(info["example_trial"]))
         screen.print()
         screen.print(table)
     ct = report["connect_time"]
     what = ("makespan (trials where all connected)"
             if fleet is not None else "time to connect (successful trials)")
-    screen.print(f"\n{what}: p50 {_secs(ct['p50'])}  p90 {_secs(ct['p90'])}  "
-                 f"p99 {_secs(ct['p99'])}  mean {_secs(ct['mean'])}")
+    screen.print(f"\n{what}: p50 {seconds(ct['p50'])}  p90 {seconds(ct['p90'])}  "
+                 f"p99 {seconds(ct['p99'])}  mean {seconds(ct['mean'])}")
     if fleet is not None:
         work, busy, util = fleet["work_mean"], fleet["busy_rate"], fleet["port_utilization"]
         screen.print(f"work offered per trial: {report['attempts_mean']:.2f} map attempts + "
                      f"{report['dials_mean']:.2f} dials = {work[0]:.2f} "
-                     f"(95% CI {_num(work[1])}-{_num(work[2])})")
-        screen.print(f"busy signals: {_pct(busy[0])} of dials (95% CI "
-                     f"{_pct(busy[1])}-{_pct(busy[2])}), "
+                     f"(95% CI {number(work[1])}-{number(work[2])})")
+        screen.print(f"busy signals: {percent(busy[0])} of dials (95% CI "
+                     f"{percent(busy[1])}-{percent(busy[2])}), "
                      f"{fleet['busy_signals_mean']:.2f} per trial")
-        screen.print(f"port utilization {_pct(util[0])} (95% CI {_pct(util[1])}-"
-                     f"{_pct(util[2])}) · RAS line time "
-                     f"{_secs(report['line_time_mean'])} per trial, all senders")
+        screen.print(f"port utilization {percent(util[0])} (95% CI {percent(util[1])}-"
+                     f"{percent(util[2])}) · RAS line time "
+                     f"{seconds(report['line_time_mean'])} per trial, all senders")
     else:
         screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
                      f"{report['dials_mean']:.3f}  RAS line time mean "
-                     f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
+                     f"{seconds(report['line_time_mean'])}  "
+                     f"p90 {seconds(report['line_time']['p90'])}")
     if report["faults_declared"]:
         touched = report["faults_touched"]
         parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
@@ -229,6 +224,7 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
 
 
 def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.check.determinism import first_difference, fresh_process_digests, trace_digests
 
     trials = args.trials or default_trials

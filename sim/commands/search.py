@@ -37,6 +37,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.codes import symbol_of
     from sim.report.render import timeline
     from sim.scenario.loader import load_scenario

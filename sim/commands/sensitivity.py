@@ -31,6 +31,7 @@ def register(commands: Any) -> None:
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.commands.fit import require_calibrate
     from sim.scenario.schema import MAX_SEED
 
@@ -39,10 +40,12 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     check_count("seed", args.seed, 0, MAX_SEED)
     require_calibrate("rassim sensitivity")
     if args.plot is not None:
+        # why: matplotlib is an optional extra (rassim[plot])
         from sim.plots import check_plot_path, require_matplotlib
 
         check_plot_path(args.plot)
         require_matplotlib("--plot")
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.scenario.loader import load_scenario
     from sim.studies.sensitivity import (
         DEFAULT_PARAMETERS,
@@ -65,6 +68,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
                          trials=args.trials, seed=args.seed)
     _table(result, loaded)
     if args.plot is not None:
+        # why: matplotlib is an optional extra (rassim[plot])
         from sim.plots import save
         from sim.plots.sensitivity import sensitivity_bars
 

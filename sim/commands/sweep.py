@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +23,10 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.report.format import number, percent, points, seconds
 from sim.report.terminal import markup_inert, terminal_safe
 
-__all__ = ["add_execution_options", "fmt_pct", "fmt_secs", "open_executor_for", "register"]
+__all__ = ["add_execution_options", "open_executor_for", "register"]
 
 
 def register(commands: Any) -> None:
@@ -77,6 +79,7 @@ def add_execution_options(parser: argparse.ArgumentParser) -> None:
 def open_executor_for(args: argparse.Namespace) -> Any:
     """The executor ``--workers``/``--dask`` ask for; setup problems are bad input
     (``ExecutorError``, a ``UserError``)."""
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.run.executors import open_executor
 
     check_count("workers", args.workers, 1, 1024)
@@ -86,6 +89,7 @@ def open_executor_for(args: argparse.Namespace) -> Any:
 
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import check_output_path
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
@@ -101,6 +105,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        f"0.2 percentage points), got {args.precision}")
     require = None
     if args.require is not None:
+        # why: lazy, so `rassim --help` and the other commands start without it
         from sim.stats.sequential import Requirement
 
         try:
@@ -116,6 +121,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_output_path(args.out)
     if args.plot is not None:
+        # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
         from sim.plots import check_plot_path, require_matplotlib
 
         check_plot_path(args.plot)
@@ -151,6 +157,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                    {k: v for k, v in report.items() if k != "policies"})
     plotted = False
     if args.plot is not None and not result.interrupted and report["trials"] > 0:
+        # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it
         from sim.plots import save, sweep_figure
 
         save(sweep_figure(report, grid.varied, points), args.plot, option="--plot")
@@ -167,18 +174,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 # --- shared output helpers ----------------------------------------------------------------
-def fmt_pct(x: float | None, digits: int = 2) -> str:
-    return "-" if x is None else f"{100 * x:.{digits}f}%"
-
-
-def fmt_secs(x: float | None) -> str:
-    return "-" if x is None else f"{x:.1f}s"
-
-
-def _pp(x: float) -> str:
-    return f"{100 * x:+.2f}"
-
-
 def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
     """``-15.5 [-16.0, -15.0]`` for a paired mean difference, coloured when its interval
     excludes 0 (lower is better); ``-`` when no trial paired."""
@@ -195,12 +190,9 @@ def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
     return f"{text} (open interval)"
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.2f}"
-
-
 def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
                  where: str, plotted: bool = False) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     report = terminal_safe(report)  # names come from files: inert on the terminal
@@ -239,23 +231,23 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
             diff = _paired(row, "work_diff", lambda x: f"{x:+.1f}")
             diff_ci = _paired(row, "connect_diff", lambda x: f"{x:+.0f}")
         else:
-            diff = _pp(row["diff"])
-            diff_ci = f"[{_pp(row['diff_low'])}, {_pp(row['diff_high'])}]"
+            diff = points(row["diff"])
+            diff_ci = f"[{points(row['diff_low'])}, {points(row['diff_high'])}]"
             if row["diff_low"] > 0:
                 diff = f"[green]{diff}[/green]"
             elif row["diff_high"] < 0:
                 diff = f"[red]{diff}[/red]"
-        success = (fmt_pct(row["success_rate"]),
-                   f"[{fmt_pct(row['success_rate_low'])}, {fmt_pct(row['success_rate_high'])}]")
-        times = (fmt_secs(row["p50_connect_time"]), fmt_secs(row["p95_connect_time"]))
+        success = (percent(row["success_rate"]),
+                   f"[{percent(row['success_rate_low'])}, {percent(row['success_rate_high'])}]")
+        times = (seconds(row["p50_connect_time"]), seconds(row["p95_connect_time"]))
         cells: tuple[str, ...]
         if fleet:
-            cells = (fmt_pct(row["sender_success_rate"]), *success, *times,
-                     _number(row["work"]), fmt_pct(row["busy_rate"]),
-                     fmt_pct(row["port_utilization"]))
+            cells = (percent(row["sender_success_rate"]), *success, *times,
+                     number(row["work"]), percent(row["busy_rate"]),
+                     percent(row["port_utilization"]))
         else:
-            cells = (*success, fmt_pct(row["rate_53"]), *times, _number(row["dials"]),
-                     fmt_secs(row["line_time"]))
+            cells = (*success, percent(row["rate_53"]), *times, number(row["dials"]),
+                     seconds(row["line_time"]))
         table.add_row(row["policy"], *cells, diff, diff_ci)
     out.print()
     out.print(table)
@@ -298,7 +290,7 @@ def _print_decisions(report: dict[str, Any]) -> None:
         line = (f"  {name}: [{colors[shown]}]{shown.upper()}[/{colors[shown]}] after "
                 f"{verdict['trials']:,} trials")
         if shown == "meets":
-            line += f"; p95 connect time {fmt_secs(row['p95_connect_time'])}"
+            line += f"; p95 connect time {seconds(row['p95_connect_time'])}"
         out.print(line)
     survivors = [name for name, v in decision["policies"].items() if v["verdict"] == "meets"]
     out.print("survivors: " + (", ".join(survivors) if survivors else "none"))
@@ -308,8 +300,7 @@ def _print_decisions(report: dict[str, Any]) -> None:
 def _vary_points(path: Path, grid: Any) -> range:
     """The indices of the grid's [vary] points in ``grid.policies`` (they come first, after
     the baseline when ``load_grid`` added it)."""
-    import math
-
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.studies.grid import read_toml
 
     if not grid.varied:

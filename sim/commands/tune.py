@@ -18,7 +18,8 @@ from sim.commands.common import (
     check_count,
     console,
 )
-from sim.commands.sweep import add_execution_options, fmt_pct, open_executor_for
+from sim.commands.sweep import add_execution_options, open_executor_for
+from sim.report.format import number, percent, seconds
 from sim.report.terminal import terminal_safe
 
 __all__ = ["register"]
@@ -63,6 +64,7 @@ def register(commands: Any) -> None:
 
 
 def _goals(args: argparse.Namespace) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.studies.tune.goals import parse_objective, parse_requirement
 
     requirements = []
@@ -108,6 +110,7 @@ def _check_sqlite_dir(path: Path, what: str) -> None:
 
 
 def _cmd_tune(args: argparse.Namespace) -> int:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.tune.space import load_space
@@ -148,11 +151,12 @@ def _announce(candidate: Any) -> None:
     again = f" (as #{candidate.reused_from})" if candidate.reused_from is not None else ""
     rate = candidate.metrics["success_rate"].value if candidate.metrics else None
     print(f"#{candidate.number} {candidate.name}: {candidate.trials:,} trials, "
-          f"success {fmt_pct(rate)}{again}; {verdict}", file=sys.stderr)
+          f"success {percent(rate)}{again}; {verdict}", file=sys.stderr)
 
 
 def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
             settings: Any) -> dict[str, Any]:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sender.policy import PRESETS
     from sim.studies.tune.study import best_toml, ranked
 
@@ -189,15 +193,16 @@ def _report(result: Any, args: argparse.Namespace, loaded: Any, space: Any,
 
 
 def _one(name: str, x: float | None, unit: bool = True) -> str:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from sim.stats.policy_metrics import RATE_METRICS, TIME_METRICS
 
     if x is None:
         return "-"
     if name in TIME_METRICS:
-        return f"{x:.1f}s" if unit else f"{x:.1f}"
+        return seconds(x, unit=unit)
     if name in RATE_METRICS:
-        return f"{100 * x:.2f}%" if unit else f"{100 * x:.2f}"
-    return f"{x:.3f}"
+        return percent(x, sign=unit)
+    return number(x, 3)
 
 
 def _metric(name: str, e: dict[str, Any]) -> str:
@@ -210,6 +215,7 @@ def _compact(name: str, e: dict[str, Any]) -> str:
 
 
 def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
+    # why: lazy, so `rassim --help` and the other commands start without it
     from rich.table import Table
 
     # Names come from files: inert on the terminal; the TOML to paste is printed unmarked.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.plots._files import INSTALL_HINT
+from sim.report.format import percent_of
 from sim.report.output import OutputError
 
 try:
@@ -81,5 +82,5 @@ def fit_text(text: Text, candidates: Sequence[str], width_px: float, rend: Any,
 
 def percent_axis(ax: Axes, axis: str = "y", decimals: int = 0) -> None:
     """Show fractions in [0, 1] as percentages on ``axis``."""
-    formatter = FuncFormatter(lambda value, _pos: f"{100 * value:.{decimals}f}%")
+    formatter = FuncFormatter(percent_of(decimals))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)

@@ -23,8 +23,10 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from sim.plots._base import Axes, Figure, axes_of, fit_text, percent_axis, renderer
+from sim.report.format import percent_of, percent_short
 from sim.scenario.policy_fields import labels as policy_labels
 from sim.stats.summary import GAMMA, Summary
 
@@ -73,8 +75,6 @@ def _log_axis(ax: Axes, ticks: np.ndarray | None) -> None:
     """A log x axis labelled in plain numbers (0.5, 1, 2), never 5x10^-1 beside 6x10^-1.
 
     With few distinct values (a grid), the ticks are exactly those values."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
     ax.set_xscale("log")
     if ticks is not None and 0 < len(ticks) <= 12:
         ax.set_xticks(ticks)
@@ -82,15 +82,6 @@ def _log_axis(ax: Axes, ticks: np.ndarray | None) -> None:
         ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-
-
-def _pct(rate: float) -> str:
-    """A percentage with one decimal, or more where one would round a miss to 100.0%."""
-    for decimals in (1, 2, 3):
-        text = f"{100 * rate:.{decimals}f}%"
-        if rate == 1 or not text.startswith("100."):
-            return text
-    return text
 
 
 def _is_rate(column: str) -> bool:
@@ -144,7 +135,8 @@ def connect_cdf(data: pd.DataFrame | Summary | Mapping[str, pd.DataFrame | Summa
     # the lower ones visible.
     styles: list[Any] = ["-", "--", "-.", ":", (0, (8, 2, 1, 2, 1, 2)), (0, (3, 1))]
     for i, (label, (times, share, rate)) in enumerate(curves.items()):
-        name = f"{label}: {_pct(rate)} connected" if label else f"{_pct(rate)} connected"
+        name = f"{percent_short(rate)} connected"
+        name = f"{label}: {name}" if label else name
         end = share[-1] if len(share) else 0.0
         ax.step(np.r_[0.0, times, last], np.r_[0.0, share, end], where="post", label=name,
                 linewidth=2.0 if i == 0 else 1.6, linestyle=styles[i % len(styles)])
@@ -253,9 +245,7 @@ def success_heatmap(df: pd.DataFrame, x: str, y: str, *, value: str = "success_r
 
 
 def _percent_formatter(decimals: int) -> Any:
-    from matplotlib.ticker import FuncFormatter
-
-    return FuncFormatter(lambda v, _pos: f"{100 * v:.{decimals}f}%")
+    return FuncFormatter(percent_of(decimals))
 
 
 def _annotate_cells(fig: Figure, ax: Axes, values: np.ndarray, cmap: Any,

@@ -60,6 +60,7 @@ class RowSink:
 
     def _open(self) -> None:
         if self.path.suffix.lower() == ".parquet":
+            # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
             import pyarrow as pa
             import pyarrow.parquet as pq
 
@@ -92,6 +93,7 @@ class RowSink:
         rows = [r.as_row() for r in results]
         self.rows += len(rows)
         if self._parquet is not None:
+            # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
             import pyarrow as pa
 
             if rows:
@@ -131,6 +133,7 @@ class RowSink:
         if interrupted and self.sidecar is None:
             # The provenance was written when the file was opened, as complete: rewrite the
             # (rare) interrupted file with the mark. Reading it back costs one pass.
+            # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
             import pyarrow.parquet as pq
 
             table = pq.read_table(self._tmp)

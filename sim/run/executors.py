@@ -118,8 +118,8 @@ def _start_fork_server() -> None:
     """
     if threading.current_thread() is not threading.main_thread():
         return  # signal handlers belong to the main thread; the initializer still runs
-    # Whatever the start would import or start besides the fork server, done first, keeps
-    # the window short: a signal that comes while it is ignored here is lost.
+    # why: whatever the start would import or start besides the fork server, done first,
+    # keeps the window short: a signal that comes while it is ignored here is lost.
     import subprocess  # noqa: F401 - used by the start
 
     resource_tracker.ensure_running()
@@ -204,6 +204,7 @@ class DaskExecutor(_Closing):
 
     def __init__(self, address: str, *, timeout: float = 10.0) -> None:
         try:
+            # why: dask is the optional cluster extra; only --dask needs it
             from distributed import Client
         except ImportError:
             raise ExecutorError(

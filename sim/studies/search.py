@@ -29,7 +29,7 @@ from typing import Any
 
 from sender.codes import symbol_of
 from sim.scenario.loader import LoadedScenario, ScenarioError
-from sim.scenario.schema import FaultSpec, Scenario, SearchSpec
+from sim.scenario.schema import FaultKind, FaultSpec, Scenario, SearchSpec
 from sim.trial.results import TrialResult
 from sim.trial.trial import run_trial
 from sim.world.trace import Recorder
@@ -48,7 +48,7 @@ def ms_text(ms: int) -> str:
 class Candidate:
     """One fault of a candidate schedule: a kind, a duration and a start (milliseconds)."""
 
-    kind: str
+    kind: FaultKind
     duration_ms: int
     start_ms: int
 
@@ -153,6 +153,7 @@ def defeats(problem: SearchProblem, trial: int, faults: tuple[Candidate, ...]) -
 
 
 def _strategy(problem: SearchProblem) -> Any:
+    # why: hypothesis is the test extra, not a core dependency; only a search needs it
     from hypothesis import strategies as st
 
     spec = problem.spec
@@ -179,6 +180,7 @@ def _strategy(problem: SearchProblem) -> Any:
 def search(problem: SearchProblem, budget: int) -> Found | None:
     """The minimal schedule that defeats the sender, or None if ``budget`` schedules found
     none (rule 1: the same answer on every run)."""
+    # why: hypothesis is the test extra, not a core dependency; only a search needs it
     from hypothesis import HealthCheck, Phase, Verbosity, find, settings
     from hypothesis.errors import NoSuchExample
 

@@ -240,6 +240,7 @@ def sensitivity(loaded: LoadedScenario, ranges: Mapping[str, tuple[float, float]
                 seed: int | None = None,
                 progress: Callable[[int, int], None] | None = None) -> SensitivityResult:
     """Rules 2 to 4. ``samples`` is Morris trajectories or Sobol's base sample size."""
+    # why: SALib and scipy are the optional calibrate extra
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample

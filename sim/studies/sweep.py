@@ -298,6 +298,7 @@ def sweep_report(result: SweepResult, provenance: dict[str, Any]) -> dict[str, A
 
 
 def _arrow_types() -> dict[str, Any]:
+    # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
     import pyarrow as pa
 
     types: dict[str, Any] = {c: pa.string() for c in ("policy", "decision")}
@@ -318,6 +319,7 @@ def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any])
     with atomic_path(path) as tmp:
         columns = list(rows[0]) if rows else list(ROW_COLUMNS)
         if path.suffix.lower() == ".parquet":
+            # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
             import pyarrow as pa
             import pyarrow.parquet as pq
 

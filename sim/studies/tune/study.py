@@ -147,6 +147,7 @@ def default_study_name(scenario: Scenario, scenario_sha256: str, space: Space,
 
 def _sampler(seed: int, finished: int) -> Any:
     """A fresh TPE sampler for the next candidate, seeded from (seed, finished) (rule 4)."""
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     state = np.random.SeedSequence([seed, _SAMPLER_STREAM, finished]).generate_state(1)
@@ -171,6 +172,7 @@ class _WalConnection(sqlite3.Connection):
 
 def open_storage(url: str) -> Any:
     """An Optuna storage for ``url``; SQLite files get ``_WalConnection``."""
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     if url.startswith("sqlite:///"):
@@ -180,6 +182,7 @@ def open_storage(url: str) -> Any:
 
 
 def _open_study(scenario: Scenario, sha: str, space: Space, settings: TuneSettings) -> Any:
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -229,6 +232,7 @@ def _from_attrs(number: int, complete: bool, data: dict[str, Any]) -> Candidate:
 
 
 def _finished(study: Any) -> list[Candidate]:
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
@@ -240,6 +244,7 @@ def tune(scenario: Scenario, scenario_sha256: str, space: Space, settings: TuneS
          executor: Executor, *, on_candidate: Callable[[Candidate], None] | None = None,
          on_progress: Callable[[int], None] | None = None) -> TuneResult:
     """Run (or resume) the study until it has ``settings.n_trials`` finished candidates."""
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     began = time.perf_counter()
@@ -344,6 +349,7 @@ def _tell(study: Any, trial: Any, space: Space, settings: TuneSettings,
           values: dict[str, Any], policy: RetryPolicy | None, race: _Race,
           single: bool) -> Candidate:
     """Store the candidate's record and verdict in the study (rule 2)."""
+    # why: optuna is slow to import (~1 s); only a tune needs it
     import optuna
 
     metrics = race.metrics
