@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count
+from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count, console
 
 __all__ = ["register"]
 
@@ -46,6 +46,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     targets = [load_target(path) for path in files]  # all validated before any trial runs
     began = time.perf_counter()
     checks = []
+    # Lines wrap at word boundaries to the terminal's width, so no figure is cut in two.
+    out = console()
     for target in targets:
         if sys.stderr.isatty():
             print(f"checking {target.name}: {target.trials:,} trials, seed {target.seed} ...",
@@ -53,11 +55,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
         check = run_check(target, args.workers)
         checks.append(check)
         for line in check.lines():
-            print(line, flush=True)
+            out.print(line, markup=False)
         hint = None if check.passed else check.replay_hint()
-        if hint:
-            print(f"  {hint}", flush=True)
-    print(summary_line(checks, time.perf_counter() - began))
+        if hint:  # a command to copy is never broken across lines
+            out.print(f"  {hint}", markup=False, soft_wrap=True)
+        sys.stdout.flush()
+    out.print(summary_line(checks, time.perf_counter() - began), markup=False)
     if args.junit is not None:
         write_junit(args.junit, checks)
         print(f"JUnit report written to {args.junit}")

@@ -17,6 +17,7 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.commands.tables import Column, print_fitted
 
 __all__ = ["register"]
 
@@ -147,8 +148,6 @@ def _secs(x: float | None) -> str:
 
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
                  out: Path | None, policy_option: str | None) -> None:
-    from rich.table import Table
-
     screen = console(width=120)
     policy = report["policy"]["name"]
     screen.print(f"[bold]{report['scenario']}[/bold] ({file})")
@@ -176,15 +175,17 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     if report["failures"]:
         title = ("trials by the most frequent final code of the senders that gave up"
                  if fleet is not None else "failures by final code")
-        table = Table(title=title, title_justify="left", box=None)
-        for column in ("code", "symbol", "count", "rate", "95% CI", "replay trial"):
-            table.add_column(column, justify="left" if column == "symbol" else "right")
+        columns = [Column(header) for header in
+                   ("code", "symbol", "count", "rate", "95% CI", "replay trial")]
+        columns[1].justify = "left"
         for code, info in report["failures"].items():
             lo, hi = info["ci95"]
-            table.add_row(code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
-                          f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
+            cells = (code, info["symbol"], f"{info['count']:,}", _pct(info["rate"]),
+                     f"[{_pct(lo)}, {_pct(hi)}]", str(info["example_trial"]))
+            for column, cell in zip(columns, cells, strict=True):
+                column.cells.append(cell)
         screen.print()
-        screen.print(table)
+        print_fitted(screen, columns[0], [[c] for c in columns[1:]], title=title)
     ct = report["connect_time"]
     what = ("makespan (trials where all connected)"
             if fleet is not None else "time to connect (successful trials)")
@@ -213,7 +214,10 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
         screen.print(f"[yellow]warning:[/yellow] {warning}")
     if report["failures"]:
         code, info = next(iter(report["failures"].items()))
-        screen.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
+        # The command on a line of its own: copied whole, and the wrap of a narrow terminal
+        # never falls inside the sentence before it.
+        screen.print(f"\nreplay the first trial that failed with {code}:")
+        screen.print(f"rassim replay {file} "
                       f"--seed {report['seed']} --trial {info['example_trial']}"
                       + (f" --policy {policy_option}" if policy_option else ""),
                       soft_wrap=True)  # a command to copy is never broken across lines
