@@ -59,7 +59,7 @@ from sender.codes import symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import parse_duration
 from sim.run.executors import LocalExecutor
-from sim.run.runner import default_workers, run_trials
+from sim.run.runner import default_workers, run_trials, trial_cost
 from sim.scenario.loader import (
     LoadedScenario,
     ScenarioError,
@@ -186,7 +186,7 @@ def trials_frame(scenario: ScenarioLike, trials: int, seed: int | None = None,
     """
     loaded = load(scenario, policy)
     seed = _seed(loaded, seed)
-    workers = default_workers(trials) if workers is None else workers
+    workers = default_workers(trials, trial_cost(loaded.scenario)) if workers is None else workers
     rows: list[TrialResult] = []
     run_trials(loaded.scenario, loaded.policy, trials=trials, seed=seed, workers=workers,
                on_rows=rows.extend)
@@ -229,7 +229,8 @@ def summarize(scenario: ScenarioLike, trials: int, seed: int | None = None,
     ``workers=None`` uses all cores for runs big enough to repay process start-up.
     """
     loaded = load(scenario, policy)
-    workers = default_workers(trials) if workers is None else workers
+    if workers is None:
+        workers = default_workers(trials, trial_cost(loaded.scenario))
     return run_trials(loaded.scenario, loaded.policy, trials=trials,
                       seed=_seed(loaded, seed), workers=workers).summary
 

@@ -44,7 +44,7 @@ def register(commands: Any) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     from sim.report.output import RowSink, check_output_path
     from sim.run.interrupts import deferred_interrupts
-    from sim.run.runner import default_workers, run_trials
+    from sim.run.runner import default_workers, run_trials, trial_cost
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.world.faults import unique_labels
@@ -62,7 +62,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = loaded.scenario
     trials = args.trials or scenario.trials
     seed = scenario.seed if args.seed is None else args.seed
-    workers = args.workers or default_workers(trials)
+    workers = args.workers or default_workers(trials, trial_cost(scenario))
     provenance = {
         "scenario": scenario.name,
         "file": str(args.file),

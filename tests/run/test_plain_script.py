@@ -59,3 +59,33 @@ def test_guarded_script_uses_worker_processes(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"connected {expected_connected()}"
     assert done.stderr.strip() == ""
+
+
+# --- workers follow the work ---------------------------------------------------------------
+def test_default_workers_count_a_fleet_trial_as_one_trial_per_sender(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from sim.run.runner import CHUNK, chunk_trials, default_workers, trial_cost
+    from sim.scenario.loader import load_scenario
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    storm = load_scenario(ROOT / "scenarios" / "fleet-retry-storm.toml").scenario
+    assert trial_cost(storm) == 20
+    assert trial_cost(load_scenario(UNPATCHED).scenario) == 1
+    assert default_workers(2000) == 1  # 2,000 lone trials do not repay 8 processes
+    assert default_workers(2000, trial_cost(storm)) == 8  # 2,000 fleet trials use every core
+    assert default_workers(40_000) == 8
+    # Fleet runs are cut into as many chunks as the same work of lone trials.
+    assert chunk_trials(1) == CHUNK
+    assert chunk_trials(20) == CHUNK // 20
+    assert 2000 // chunk_trials(20) >= 8
+
+
+def test_fleet_results_do_not_depend_on_the_chunking() -> None:
+    from sim.frames import summarize
+
+    storm = ROOT / "scenarios" / "fleet-retry-storm.toml"
+    one = summarize(storm, trials=60, workers=1)
+    two = summarize(storm, trials=60, workers=2)
+    assert one.to_dict() == two.to_dict()
