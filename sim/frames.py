@@ -176,9 +176,10 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(ROW_DTYPES)[list(ROW_FIELDS)].reset_index(drop=True)
 
 
-def trials_frame(scenario: ScenarioLike, trials: int, seed: int | None = None,
+def trials_frame(scenario: ScenarioLike, trials: int | None = None, seed: int | None = None,
                  policy: PolicyLike = None, *, workers: int | None = None) -> pd.DataFrame:
-    """Run trials ``0..trials-1`` and return one row per trial (columns ``ROW_FIELDS``).
+    """Run trials ``0..trials-1`` and return one row per trial (columns ``ROW_FIELDS``);
+    ``trials=None`` runs the scenario's own trial count, as ``rassim run`` does.
 
     ``df.attrs["rassim"]`` holds the provenance a ``--out`` file carries (scenario name and
     sha256, seed, policy). Equal to ``read_rows`` of ``rassim run --out`` for the same run.
@@ -186,7 +187,9 @@ def trials_frame(scenario: ScenarioLike, trials: int, seed: int | None = None,
     """
     loaded = load(scenario, policy)
     seed = _seed(loaded, seed)
-    workers = default_workers(trials, trial_cost(loaded.scenario)) if workers is None else workers
+    trials = loaded.scenario.trials if trials is None else trials
+    if workers is None:
+        workers = default_workers(trials, trial_cost(loaded.scenario))
     rows: list[TrialResult] = []
     run_trials(loaded.scenario, loaded.policy, trials=trials, seed=seed, workers=workers,
                on_rows=rows.extend)

@@ -33,6 +33,7 @@ def register(commands: Any) -> None:
 def _cmd_check(args: argparse.Namespace) -> int:
     from sim.check.check import find_checkable, load_target, run_check, summary_line
     from sim.check.junit import check_junit_path, write_junit
+    from sim.world.faults import open_ended_notes
 
     check_count("workers", args.workers, 1, 1024)
     if args.junit is not None:
@@ -54,6 +55,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
                   file=sys.stderr, flush=True)
         check = run_check(target, args.workers)
         checks.append(check)
+        for note in open_ended_notes(target.loaded.scenario.faults):
+            out.print(f"note: {target.name}: {note}", markup=False)
         for line in check.lines():
             out.print(line, markup=False)
         hint = None if check.passed else check.replay_hint()

@@ -47,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from sim.run.runner import default_workers, run_trials, trial_cost
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
-    from sim.world.faults import unique_labels
+    from sim.world.faults import open_ended_notes, unique_labels
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -104,13 +104,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warnings.insert(0, f"interrupted after {summary.trials:,} of {trials:,} trials")
     report = summary.to_dict(extra={**provenance, "requested_trials": trials,
                                     "interrupted": result.interrupted,
-                                    "faults_declared": declared, "warnings": warnings})
+                                    "faults_declared": declared, "warnings": warnings,
+                                    "notes": open_ended_notes(scenario.faults)})
     if args.plot is not None and not result.interrupted:
         _plot(args.plot, summary, f"{scenario.name} · policy {loaded.policy.name} · seed {seed}")
+    plotted = args.plot if args.plot is not None and not result.interrupted else None
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
+        if plotted is not None:  # stdout holds the JSON alone
+            print(f"plot written to {plotted}", file=sys.stderr)
     else:
-        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy)
+        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy,
+                     plotted)
+    if args.plot is not None and plotted is None:
+        print(f"--plot {args.plot}: not written, the run was interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 
@@ -147,7 +154,8 @@ def _secs(x: float | None) -> str:
 
 
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
-                 out: Path | None, policy_option: str | None) -> None:
+                 out: Path | None, policy_option: str | None,
+                 plotted: Path | None = None) -> None:
     screen = console(width=120)
     policy = report["policy"]["name"]
     screen.print(f"[bold]{report['scenario']}[/bold] ({file})")
@@ -206,6 +214,8 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
         screen.print(f"per trial: attempts {report['attempts_mean']:.3f}  dials "
                      f"{report['dials_mean']:.3f}  RAS line time mean "
                      f"{_secs(report['line_time_mean'])}  p90 {_secs(report['line_time']['p90'])}")
+    for note in report["notes"]:
+        screen.print(f"note: {note}")
     if report["faults_declared"]:
         touched = report["faults_touched"]
         parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
@@ -223,7 +233,8 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
                       soft_wrap=True)  # a command to copy is never broken across lines
     rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
     screen.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
-                  + (f"; rows written to {out}" if out else "") + "[/dim]")
+                  + (f"; rows written to {out}" if out else "")
+                  + (f"; plot written to {plotted}" if plotted else "") + "[/dim]")
 
 
 def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:
