@@ -97,6 +97,9 @@ ERROR_AUTHENTICATION_FAILURE: Final = 691
 ERROR_PPP_TIMEOUT: Final = 718
 ERROR_PPP_LCP_TERMINATED: Final = 734
 ERROR_PPP_NO_ADDRESS_ASSIGNED: Final = 738
+#: The public source of the RAS codes' meanings, as ``rassim explain`` cites it.
+_RAS_DOCS = ("[C] Microsoft, Routing and Remote Access Error Codes (raserror.h); documented "
+             "as transient")
 
 
 def _c(number: int, symbol: str, message: str, layer: Layer, transient: bool, cause: str,
@@ -143,40 +146,41 @@ _CODES = (
     _c(1326, "ERROR_LOGON_FAILURE", "Logon failure: unknown user name or bad password.",
        "credentials", False,
        "address account wrong; retries can lock the account out (Q163747)"),
-    # RAS (RasDial) codes; NT4 defines 600-752 only (domain-facts.md section 6).
+    # RAS (RasDial) codes; NT4 defines 600-752 only. Their public source is Microsoft's list:
+    # raserror.h, documented as "Routing and Remote Access Error Codes".
     _c(619, "ERROR_PORT_DISCONNECTED", "The port is disconnected.", "ras", True,
-       "port dropped", "[C] domain-facts table 6"),
+       "port dropped", _RAS_DOCS),
     _c(629, "ERROR_REMOTE_DISCONNECTION",
        "The data link was terminated by the remote machine.", "ras", True,
-       "seen on SNA RAS over 9600-bps SDLC (Q162594)", "[C] domain-facts table 6"),
+       "seen on SNA RAS over 9600-bps SDLC (Q162594)", _RAS_DOCS),
     _c(633, "ERROR_PORT_NOT_AVAILABLE", "The port is already in use or is not configured for "
        "Remote Access dial out.", "ras", True,
        "no free port; SNA outages leak ports (Q196077)", "[C] transient if in use"),
     _c(638, "ERROR_REQUEST_TIMEOUT", "The request has timed out.", "ras", True,
-       "request timed out", "[C] domain-facts table 6"),
+       "request timed out", _RAS_DOCS),
     _c(650, "ERROR_SERVER_NOT_RESPONDING", "The Remote Access server is not responding.",
-       "ras", True, "server not responding", "[C] domain-facts table 6"),
+       "ras", True, "server not responding", _RAS_DOCS),
     _c(651, "ERROR_FROM_DEVICE",
        "Your modem (or other connecting device) has reported an error.", "ras", True,
-       "seen on SNA RAS after 629 (Q162594)", "[C] domain-facts table 6"),
+       "seen on SNA RAS after 629 (Q162594)", _RAS_DOCS),
     _c(676, "ERROR_LINE_BUSY", "The line is busy.", "ras", True, "all ports in use",
-       "[C] domain-facts table 6"),
+       _RAS_DOCS),
     _c(678, "ERROR_NO_ANSWER", "There is no answer.", "ras", True, "no answer",
-       "[C] domain-facts table 6"),
+       _RAS_DOCS),
     _c(679, "ERROR_NO_CARRIER", "Cannot detect carrier.", "ras", True, "no carrier",
-       "[C] domain-facts table 6"),
+       _RAS_DOCS),
     _c(680, "ERROR_NO_DIALTONE", "There is no dial tone.", "ras", True, "no dial tone",
-       "[C] domain-facts table 6"),
+       _RAS_DOCS),
     _c(691, "ERROR_AUTHENTICATION_FAILURE", "Access denied because username and/or password "
        "is invalid on the domain.", "ras", False, "bad dial-in credentials",
-       "[C] domain-facts table 6"),
+       _RAS_DOCS),
     _c(718, "ERROR_PPP_TIMEOUT",
        "Timed out waiting for a valid response from the remote PPP peer.", "ras", True,
-       "slow links; AuthenticateTimeout expired (Q139300)", "[C] domain-facts table 6"),
+       "slow links; AuthenticateTimeout expired (Q139300)", _RAS_DOCS),
     _c(734, "ERROR_PPP_LCP_TERMINATED", "The PPP link control protocol terminated.", "ras",
-       True, "LCP terminated", "[C] domain-facts table 6"),
+       True, "LCP terminated", _RAS_DOCS),
     _c(738, "ERROR_PPP_NO_ADDRESS_ASSIGNED", "The server did not assign an address.", "ras",
-       True, "IPCP got no address", "[C] domain-facts table 6"),
+       True, "IPCP got no address", _RAS_DOCS),
 )
 
 CATALOG: dict[int, Code] = {code.number: code for code in _CODES}

@@ -14,6 +14,9 @@ Rules:
    (durations as ``"0.6s"`` strings) with the overrides applied, and validated again, so an
    override gets the same checks as a file. Dotted keys name fields
    (``"name_path.lag.median"``); keys starting with ``policy.`` change the retry policy.
+   ``sender.policy`` (a preset name or a table) replaces the scenario's own policy, and
+   ``sender.policy.<field>`` changes one field of it, as the file would; the result runs
+   with that policy. Every key is applied or raises ``ScenarioError``: none is ignored.
    A changed scenario keeps only its world (what ``Scenario.public_dict`` covers): its
    ``[expect]`` and ``[search]`` tables described the original world and are dropped.
 4. Setting a lognormal's ``median`` without its ``p95`` scales the ``p95`` by the same factor:
@@ -56,9 +59,16 @@ from sender.codes import ERROR_BAD_NETPATH, symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import parse_duration
 from sim.run.executors import LocalExecutor
-from sim.run.runner import default_workers, run_trials
-from sim.scenario.loader import LoadedScenario, ScenarioError, load_scenario, resolve_policy
-from sim.scenario.schema import Scenario
+from sim.run.runner import default_workers, run_trials, trial_cost
+from sim.scenario.loader import (
+    LoadedScenario,
+    ScenarioError,
+    did_you_mean,
+    format_validation,
+    load_scenario,
+    resolve_policy,
+)
+from sim.scenario.schema import PolicyTable, Scenario
 from sim.stats.intervals import wilson_interval
 from sim.stats.summary import Summary
 from sim.studies.grid import load_grid
@@ -166,9 +176,10 @@ def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.astype(ROW_DTYPES)[list(ROW_FIELDS)].reset_index(drop=True)
 
 
-def trials_frame(scenario: ScenarioLike, trials: int, seed: int | None = None,
+def trials_frame(scenario: ScenarioLike, trials: int | None = None, seed: int | None = None,
                  policy: PolicyLike = None, *, workers: int | None = None) -> pd.DataFrame:
-    """Run trials ``0..trials-1`` and return one row per trial (columns ``ROW_FIELDS``).
+    """Run trials ``0..trials-1`` and return one row per trial (columns ``ROW_FIELDS``);
+    ``trials=None`` runs the scenario's own trial count, as ``rassim run`` does.
 
     ``df.attrs["rassim"]`` holds the provenance a ``--out`` file carries (scenario name and
     sha256, seed, policy). Equal to ``read_rows`` of ``rassim run --out`` for the same run.
@@ -176,7 +187,9 @@ def trials_frame(scenario: ScenarioLike, trials: int, seed: int | None = None,
     """
     loaded = load(scenario, policy)
     seed = _seed(loaded, seed)
-    workers = default_workers(trials) if workers is None else workers
+    trials = loaded.scenario.trials if trials is None else trials
+    if workers is None:
+        workers = default_workers(trials, trial_cost(loaded.scenario))
     rows: list[TrialResult] = []
     run_trials(loaded.scenario, loaded.policy, trials=trials, seed=seed, workers=workers,
                on_rows=rows.extend)
@@ -220,7 +233,8 @@ def summarize(scenario: ScenarioLike, trials: int, seed: int | None = None,
     ``workers=None`` uses all cores for runs big enough to repay process start-up.
     """
     loaded = load(scenario, policy)
-    workers = default_workers(trials) if workers is None else workers
+    if workers is None:
+        workers = default_workers(trials, trial_cost(loaded.scenario))
     return run_trials(loaded.scenario, loaded.policy, trials=trials,
                       seed=_seed(loaded, seed), workers=workers).summary
 
@@ -412,7 +426,9 @@ def _set_override(data: dict[str, Any], model: BaseModel, key: str, value: Any,
             where = ".".join(parts[:depth]) or "the scenario"
             known = (", ".join(type(current).model_fields) if isinstance(current, BaseModel)
                      else "none")
-            raise ScenarioError(f"override {key}: {where} has no field {part!r}; "
+            hint = (did_you_mean(part, list(type(current).model_fields))
+                    if isinstance(current, BaseModel) else "")
+            raise ScenarioError(f"override {key}: {where} has no field {part!r}{hint}; "
                                 f"its fields: {known}")
         field = type(current).model_fields[part]
         child = getattr(current, part)
@@ -446,47 +462,76 @@ def with_overrides(scenario: ScenarioLike, overrides: Mapping[str, Any],
     ``ScenarioError`` naming the key.
     """
     loaded = load(scenario, policy)
-    world = {k: v for k, v in overrides.items() if not k.startswith("policy.")}
+    own_policy = {k: v for k, v in overrides.items()
+                  if k == "sender.policy" or k.startswith("sender.policy.")}
+    if own_policy and policy is not None:
+        raise ScenarioError(f"override {next(iter(own_policy))}: cannot be combined with "
+                            f"policy={policy!r}; give the policy one way")
+    world = {k: v for k, v in overrides.items()
+             if not k.startswith(("policy.", "sender.policy."))}
     changes = {k.removeprefix("policy."): v for k, v in overrides.items()
                if k.startswith("policy.")}
+    known = [f.name for f in dataclasses.fields(RetryPolicy)]
+    for name in changes:
+        if name not in known:
+            raise ScenarioError(f"override policy.{name}: a retry policy has no field "
+                                f"{name!r}{did_you_mean(name, known)}; its fields: "
+                                f"{', '.join(known)}")
     new_policy = loaded.policy
-    if changes:
-        known = [f.name for f in dataclasses.fields(RetryPolicy)]
-        for name in changes:
-            if name not in known:
-                raise ScenarioError(f"override policy.{name}: a retry policy has no field "
-                                    f"{name!r}; its fields: {', '.join(known)}")
-        if "name" not in changes and not loaded.policy.name.endswith("+custom"):
-            # As the loader names a changed preset: the title must not claim the preset.
-            changes["name"] = f"{loaded.policy.name}+custom"
+    model = loaded.scenario
+    if world or own_policy:
+        # Only what ``public_dict`` covers is the world (and the sha256). Sections it leaves
+        # out (``expect``, ``search``) are claims about the original world: they are
+        # dropped, since they need not hold for a changed one.
+        data = {k: v for k, v in _file_form(loaded.scenario).items()
+                if k in loaded.scenario.public_dict()}
+        for key, value in world.items():
+            _set_override(data, loaded.scenario, key, value, world)
+        _set_policy_fields(data, own_policy)
         try:
-            new_policy = loaded.policy.replace(**changes)
+            model = Scenario.model_validate(data)
+        except ValidationError as error:
+            raise ScenarioError(format_validation(f"overrides {dict(overrides)}", error)
+                                ) from None
+        if own_policy:  # the scenario's own policy changed: the run must use it (rule 3)
+            new_policy = resolve_policy(model.sender.policy, "override")
+    if changes:
+        if "name" not in changes and not new_policy.name.endswith("+custom"):
+            # As the loader names a changed preset: the title must not claim the preset.
+            changes["name"] = f"{new_policy.name}+custom"
+        try:
+            new_policy = new_policy.replace(**changes)
         except PolicyError as error:
             raise ScenarioError(f"override policy.{error.field}: {error.message}") from None
-    if not world:
+    if model is loaded.scenario:
         return loaded.with_policy(new_policy)
-    # Only what ``public_dict`` covers is the world (and the sha256). Sections it leaves out
-    # (``expect``, ``search``) are claims about the original world: they are dropped, since
-    # they need not hold for a changed one.
-    data = {k: v for k, v in _file_form(loaded.scenario).items()
-            if k in loaded.scenario.public_dict()}
-    for key, value in world.items():
-        _set_override(data, loaded.scenario, key, value, world)
-    try:
-        model = Scenario.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(_problem(item) for item in error.errors(include_url=False))
-        raise ScenarioError(f"overrides {dict(world)}: {problems}") from None
     return LoadedScenario(loaded.path, model, new_policy, _identity(model))
 
 
-def _problem(item: Any) -> str:
-    # pydantic names union branches in the location ("lognormal", "function-before[...]"):
-    # the user wrote neither, so drop them.
-    noise = {"constant", "uniform", "exponential", "lognormal", "empirical", "str"}
-    loc = ".".join(str(p) for p in item["loc"]
-                   if not (isinstance(p, str) and (p in noise or p.startswith("function-"))))
-    return f"{loc}: {str(item['msg']).removeprefix('Value error, ')}"
+def _set_policy_fields(data: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """Apply ``sender.policy`` and ``sender.policy.<field>`` overrides to the file form: a
+    preset name becomes a table (``{preset = ...}``) when a field of it is changed."""
+    sender = data.setdefault("sender", {})
+    if "sender.policy" in given:
+        sender["policy"] = given["sender.policy"]
+    fields = {k.removeprefix("sender.policy."): v for k, v in given.items()
+              if k.startswith("sender.policy.")}
+    if not fields:
+        return
+    table = sender.get("policy", "pre-fix")
+    table = {"preset": table} if isinstance(table, str) else dict(table)
+    known = [name for name in PolicyTable.model_fields]
+    for name, value in fields.items():
+        if name not in known:
+            raise ScenarioError(f"override sender.policy.{name}: a policy table has no field "
+                                f"{name!r}{did_you_mean(name, known)}; its fields: "
+                                f"{', '.join(known)}")
+        field = PolicyTable.model_fields[name]
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric and _duration_marked(field.annotation, field.metadata):
+            value = _seconds_text(value)  # seconds as numbers, as for the world's fields
+        table[name] = value
+    sender["policy"] = table
 
 
 # --- grids --------------------------------------------------------------------------------

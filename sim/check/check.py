@@ -28,7 +28,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from sim.check.expect import Verdict, evaluate
-from sim.run.runner import default_workers, run_trials
+from sim.run.runner import default_workers, run_trials, trial_cost
 from sim.scenario.bounds import RATE_KEY
 from sim.scenario.loader import (
     LoadedScenario,
@@ -170,8 +170,9 @@ def run_check(target: CheckTarget, workers: int | None = None) -> ScenarioCheck:
     """
     began = time.perf_counter()
     scenario = target.loaded.scenario
+    workers = workers or default_workers(target.trials, trial_cost(scenario))
     result = run_trials(scenario, target.loaded.policy, trials=target.trials, seed=target.seed,
-                        workers=workers or default_workers(target.trials))
+                        workers=workers)
     if result.interrupted:
         raise KeyboardInterrupt
     return ScenarioCheck(target, result.summary, evaluate(target.expect, result.summary),

@@ -150,7 +150,7 @@ def _print(report: Any) -> None:
     screen.print(f"fixed work (setting up each trial, summarising its row): "
                  f"{report.fixed_us_per_trial:.1f} us/trial; without it the harness would spend\n"
                  f"{report.events_us_per_event:.2f} us/event, {report.events_ratio:.2f}x bare "
-                 "SimPy (sim.bench.bench rule 6)")
+                 "SimPy")
     screen.print("1 and 2 workers gave " + ("the same summary" if report.same_summary
                                              else "[red]DIFFERENT summaries[/red]"))
     memory = report.memory
@@ -158,7 +158,8 @@ def _print(report: Any) -> None:
         screen.print(f"peak RSS (fresh process, summaries only): {memory.startup_mb:.1f} MB "
                      f"after start-up, {memory.first_mb:.1f} MB after {memory.first_trials:,} "
                      f"trials, {memory.peak_mb:.1f} MB after {memory.trials:,}")
-    targets = Table(box=None, title="targets (issue 18)", title_justify="left")
+    targets = Table(box=None, title="targets (the README's performance goals)",
+                    title_justify="left")
     for column in ("target", "measured", "verdict"):
         targets.add_column(column)
     for _key, measured, target, verdict in report.targets():

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count
+from sim.commands.common import EXIT_FAILED, EXIT_OK, BadInput, check_count, console
 from sim.report.terminal import inert
 
 __all__ = ["register"]
@@ -35,6 +35,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     # why: lazy, so `rassim --help` and the other commands start without it
     from sim.check.check import find_checkable, load_target, run_check, summary_line
     from sim.check.junit import check_junit_path, write_junit
+    from sim.world.faults import open_ended_notes
 
     check_count("workers", args.workers, 1, 1024)
     if args.junit is not None:
@@ -48,18 +49,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
     targets = [load_target(path) for path in files]  # all validated before any trial runs
     began = time.perf_counter()
     checks = []
+    # Lines wrap at word boundaries to the terminal's width, so no figure is cut in two.
+    out = console()
     for target in targets:
         if sys.stderr.isatty():
             _say(f"checking {target.name}: {target.trials:,} trials, seed {target.seed} ...",
                   file=sys.stderr, flush=True)
         check = run_check(target, args.workers)
         checks.append(check)
+        for note in open_ended_notes(target.loaded.scenario.faults):
+            out.print(inert(f"note: {target.name}: {note}"), markup=False)
         for line in check.lines():
-            _say(line, flush=True)
+            out.print(inert(line), markup=False)
         hint = None if check.passed else check.replay_hint()
-        if hint:
-            _say(f"  {hint}", flush=True)
-    _say(summary_line(checks, time.perf_counter() - began))
+        if hint:  # a command to copy is never broken across lines
+            out.print(inert(f"  {hint}"), markup=False, soft_wrap=True)
+        sys.stdout.flush()
+    out.print(inert(summary_line(checks, time.perf_counter() - began)), markup=False)
     if args.junit is not None:
         write_junit(args.junit, checks)
         _say(f"JUnit report written to {args.junit}")

@@ -35,12 +35,15 @@ def check_count(name: str, value: int | None, low: int, high: int) -> None:
 
 
 def console(width: int = 160) -> Any:
-    """A rich console for stdout: piped output keeps long lines whole (a terminal wraps to
-    its own width)."""
+    """A rich console for stdout. At a terminal, or with ``COLUMNS`` set, it takes that
+    width (rich reads both); piped output is ``width`` wide, so long lines stay whole."""
     # why: lazy, so `rassim --help` and the other commands start without it
+    import os
+
     from rich.console import Console
 
-    return Console(highlight=False, width=None if sys.stdout.isatty() else width)
+    fixed = sys.stdout.isatty() or os.environ.get("COLUMNS", "").isdigit()
+    return Console(highlight=False, width=None if fixed else width)
 
 
 def progress_bar(total: int) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +14,17 @@ __all__ = ["register"]
 
 
 def register(commands: Any) -> None:
-    replay = commands.add_parser("replay", help="print one trial's timeline")
-    replay.add_argument("file", type=Path)
+    replay = commands.add_parser(
+        "replay", help="print one trial's timeline",
+        description="Run trial I of FILE again with full tracing and print its events. A "
+        "replay equals the trial as it ran inside `rassim run`: trial I depends only on the "
+        "scenario, the policy, the seed and I.")
+    replay.add_argument("file", type=Path, metavar="FILE",
+                        help="scenario file (.toml) whose trial to replay, e.g. the one a "
+                        "`rassim run` or `rassim check` line names")
     replay.add_argument("--seed", type=int, help="run seed (default: the scenario's)")
     which = replay.add_mutually_exclusive_group(required=True)
-    which.add_argument("--trial", type=int, help="trial index")
+    which.add_argument("--trial", type=int, metavar="I", help="trial index (0 is the first)")
     which.add_argument("--trials", metavar="A-B",
                        help="with --format log: the Sender.log of trials A to B, one after "
                        "the other (for `rassim fit` round trips)")
@@ -55,6 +62,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     result = run_trial(scenario, loaded.policy, seed, args.trial, recorder)
     if args.plot is not None:
         _plot(args.plot, recorder, scenario, loaded.policy.name, seed, args.trial)
+        # On stderr: stdout is the trace alone (jsonl and log output are parsed).
+        print(f"plot written to {args.plot}", file=sys.stderr)
     if args.format == "jsonl":
         _say("\n".join(jsonl(recorder.events)))
         return EXIT_OK

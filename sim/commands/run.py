@@ -18,6 +18,7 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.commands.tables import Column, print_fitted
 from sim.report.format import number, percent, seconds
 from sim.report.terminal import markup_inert, terminal_safe
 
@@ -47,10 +48,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import RowSink, check_output_path
     from sim.run.interrupts import deferred_interrupts
-    from sim.run.runner import default_workers, run_trials
+    from sim.run.runner import default_workers, run_trials, trial_cost
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
-    from sim.world.faults import unique_labels
+    from sim.world.faults import open_ended_notes, unique_labels
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -65,7 +66,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = loaded.scenario
     trials = args.trials or scenario.trials
     seed = scenario.seed if args.seed is None else args.seed
-    workers = args.workers or default_workers(trials)
+    workers = args.workers or default_workers(trials, trial_cost(scenario))
     provenance = {
         "scenario": scenario.name,
         "file": str(args.file),
@@ -107,13 +108,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
         warnings.insert(0, f"interrupted after {summary.trials:,} of {trials:,} trials")
     report = summary.to_dict(extra={**provenance, "requested_trials": trials,
                                     "interrupted": result.interrupted,
-                                    "faults_declared": declared, "warnings": warnings})
+                                    "faults_declared": declared, "warnings": warnings,
+                                    "notes": open_ended_notes(scenario.faults)})
     if args.plot is not None and not result.interrupted:
         _plot(args.plot, summary, f"{scenario.name} · policy {loaded.policy.name} · seed {seed}")
+    plotted = args.plot if args.plot is not None and not result.interrupted else None
     if args.json:
         print(json.dumps(report, indent=2, allow_nan=False))
+        if plotted is not None:  # stdout holds the JSON alone
+            print(f"plot written to {plotted}", file=sys.stderr)
     else:
-        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy)
+        _print_table(report, args.file, result.elapsed, workers, args.out, args.policy,
+                     plotted)
+    if args.plot is not None and plotted is None:
+        print(f"--plot {args.plot}: not written, the run was interrupted", file=sys.stderr)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
 
 
@@ -139,10 +147,8 @@ def _plot(path: Path, summary: Any, title: str) -> None:
 
 
 def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: int,
-                 out: Path | None, policy_option: str | None) -> None:
-    # why: lazy, so `rassim --help` and the other commands start without it
-    from rich.table import Table
-
+                 out: Path | None, policy_option: str | None,
+                 plotted: Path | None = None) -> None:
     # Names come from scenario files: inert on the terminal (sim.report.terminal).
     report = terminal_safe(report)
     file = markup_inert(str(file))  # type: ignore[assignment]
@@ -176,15 +182,17 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
     if report["failures"]:
         title = ("trials by the most frequent final code of the senders that gave up"
                  if fleet is not None else "failures by final code")
-        table = Table(title=title, title_justify="left", box=None)
-        for column in ("code", "symbol", "count", "rate", "95% CI", "replay trial"):
-            table.add_column(column, justify="left" if column == "symbol" else "right")
+        columns = [Column(header) for header in
+                   ("code", "symbol", "count", "rate", "95% CI", "replay trial")]
+        columns[1].justify = "left"
         for code, info in report["failures"].items():
             lo, hi = info["ci95"]
-            table.add_row(code, info["symbol"], f"{info['count']:,}", percent(info["rate"]),
-                          f"[{percent(lo)}, {percent(hi)}]", str(info["example_trial"]))
+            cells = (code, info["symbol"], f"{info['count']:,}", percent(info["rate"]),
+                     f"[{percent(lo)}, {percent(hi)}]", str(info["example_trial"]))
+            for column, cell in zip(columns, cells, strict=True):
+                column.cells.append(cell)
         screen.print()
-        screen.print(table)
+        print_fitted(screen, columns[0], [[c] for c in columns[1:]], title=title)
     ct = report["connect_time"]
     what = ("makespan (trials where all connected)"
             if fleet is not None else "time to connect (successful trials)")
@@ -206,6 +214,8 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
                      f"{report['dials_mean']:.3f}  RAS line time mean "
                      f"{seconds(report['line_time_mean'])}  "
                      f"p90 {seconds(report['line_time']['p90'])}")
+    for note in report["notes"]:
+        screen.print(f"note: {note}")
     if report["faults_declared"]:
         touched = report["faults_touched"]
         parts = [f"{label}: {touched.get(label, 0):,}" for label in report["faults_declared"]]
@@ -214,13 +224,17 @@ def _print_table(report: dict[str, Any], file: Path, elapsed: float, workers: in
         screen.print(f"[yellow]warning:[/yellow] {warning}")
     if report["failures"]:
         code, info = next(iter(report["failures"].items()))
-        screen.print(f"\nreplay the first trial that failed with {code}: rassim replay {file} "
+        # The command on a line of its own: copied whole, and the wrap of a narrow terminal
+        # never falls inside the sentence before it.
+        screen.print(f"\nreplay the first trial that failed with {code}:")
+        screen.print(f"rassim replay {file} "
                       f"--seed {report['seed']} --trial {info['example_trial']}"
                       + (f" --policy {policy_option}" if policy_option else ""),
                       soft_wrap=True)  # a command to copy is never broken across lines
     rate = report["trials"] / elapsed if elapsed > 0 else float("inf")
     screen.print(f"[dim]{elapsed:.1f}s, {rate:,.0f} trials/s on {workers} worker(s)"
-                  + (f"; rows written to {out}" if out else "") + "[/dim]")
+                  + (f"; rows written to {out}" if out else "")
+                  + (f"; plot written to {plotted}" if plotted else "") + "[/dim]")
 
 
 def _check_determinism(args: argparse.Namespace, default_trials: int, default_seed: int) -> int:

@@ -23,6 +23,7 @@ from sim.commands.common import (
     console,
     progress_bar,
 )
+from sim.commands.tables import Column, print_fitted
 from sim.report.format import number, percent, points, seconds
 from sim.report.terminal import markup_inert, terminal_safe
 
@@ -192,9 +193,6 @@ def _paired(row: dict[str, Any], name: str, fmt: Callable[[float], str]) -> str:
 
 def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: float,
                  where: str, plotted: bool = False) -> None:
-    # why: lazy, so `rassim --help` and the other commands start without it
-    from rich.table import Table
-
     report = terminal_safe(report)  # names come from files: inert on the terminal
     out = console()
     rows = report["policies"]
@@ -214,14 +212,11 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
                   f"{report['trials']:,} trials (checked at "
                   + ", ".join(f"{n:,}" for n in adaptive["checkpoints"]) + ")")
     fleet = report.get("senders", 1) > 1
-    table = Table(box=None, pad_edge=False)
-    table.add_column("policy", no_wrap=True)
-    columns = (("senders ok", "all ok", "95% CI", "p50", "p95", "work", "busy", "ports")
+    headers = (("senders ok", "all ok", "95% CI", "p50", "p95", "work", "busy", "ports")
                if fleet else ("success", "95% CI", "53", "p50", "p95", "dials", "line"))
     # A fleet is judged on what it costs: its paired differences are in work and makespan.
     compared = ("Δ work [95% CI]", "Δ makespan s [95% CI]") if fleet else ("Δ points", "Δ 95% CI")
-    for column in (*columns, *compared):
-        table.add_column(column, justify="right", no_wrap=True)
+    columns = {header: Column(header) for header in (*headers, *compared)}
     for row in rows:
         if row["baseline"]:
             diff, diff_ci = "baseline", ""
@@ -248,9 +243,16 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
         else:
             cells = (*success, percent(row["rate_53"]), *times, number(row["dials"]),
                      seconds(row["line_time"]))
-        table.add_row(row["policy"], *cells, diff, diff_ci)
+        for column, cell in zip(columns.values(), (*cells, diff, diff_ci), strict=True):
+            column.cells.append(cell)
+    # A value and its interval, and the two quantiles, stay side by side when split.
+    together = ((("senders ok",), ("all ok", "95% CI"), ("p50", "p95"), ("work",), ("busy",),
+                 ("ports",), compared[:1], compared[1:]) if fleet else
+                (("success", "95% CI"), ("53",), ("p50", "p95"), ("dials",), ("line",),
+                 compared))
     out.print()
-    out.print(table)
+    print_fitted(out, Column("policy", [row["policy"] for row in rows], "left"),
+                 [[columns[header] for header in group] for group in together])
     if fleet:
         out.print(f"\nA fleet of {report['senders']} senders per trial. senders ok: share of "
                   "senders that connected. all ok: share of trials in which every sender "

@@ -19,6 +19,7 @@ from sim.commands.common import (
     console,
 )
 from sim.commands.sweep import add_execution_options, open_executor_for
+from sim.commands.tables import Column, print_fitted
 from sim.report.format import number, percent, seconds
 from sim.report.terminal import terminal_safe
 
@@ -215,9 +216,6 @@ def _compact(name: str, e: dict[str, Any]) -> str:
 
 
 def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
-    # why: lazy, so `rassim --help` and the other commands start without it
-    from rich.table import Table
-
     # Names come from files: inert on the terminal; the TOML to paste is printed unmarked.
     report = terminal_safe(report, keep=frozenset({"toml"}))
     out = console()
@@ -253,18 +251,36 @@ def _print(report: dict[str, Any], elapsed: float, where: str) -> None:
         out.print("\npaste into a scenario:\n")
         out.print(best["toml"], markup=False, soft_wrap=True)  # pasted as is: never wrapped
     if report["front"]:
-        title = ("Pareto front (feasible candidates no other beats on every objective)"
-                 if len(metrics) > 1 else "best feasible candidates (tied on the objective)")
-        table = Table(title=title, title_justify="left", box=None, pad_edge=False)
-        columns = list(dict.fromkeys([*metrics, "success_rate", "line_time"]))
-        table.add_column("#", justify="right", no_wrap=True)
-        # The policy's name wraps, so that on a narrow console the figures are never cut.
-        table.add_column("policy", overflow="fold")
-        for name in columns:
-            table.add_column(name, justify="right", no_wrap=True)
-        for c in report["front"][:20]:
-            table.add_row(str(c["number"]), c["name"],
-                          *(_compact(name, c["metrics"][name]) for name in columns))
+        front = report["front"]
         out.print()
-        out.print(table)
+        print_fitted(out, *_front_columns(front, metrics), title=front_title(len(front),
+                                                                              len(metrics)))
     out.print(f"[dim]{elapsed:.1f}s on {where}[/dim]")
+
+
+#: The front table shows this many candidates; --json has them all.
+_FRONT_ROWS = 20
+
+
+def front_title(size: int, objectives: int) -> str:
+    """The front table's title, in agreement with the number of rows it shows."""
+    if objectives > 1:
+        what = (f"Pareto front: {size} feasible candidate{'s' if size > 1 else ''} no other "
+                "beats on every objective")
+    elif size == 1:
+        what = "best feasible candidate"
+    else:
+        what = f"best feasible candidates: {size}, tied on the objective"
+    if size > _FRONT_ROWS:
+        what += f" (the first {_FRONT_ROWS} shown; --json lists all)"
+    return what
+
+
+def _front_columns(front: list[dict[str, Any]], metrics: list[str]
+                   ) -> tuple[Column, list[list[Column]]]:
+    shown = front[:_FRONT_ROWS]
+    # The policy's name wraps, so that on a narrow console the figures are never cut.
+    key = Column("# policy", [f"#{c['number']} {c['name']}" for c in shown], "left")
+    groups = [[Column(name, [_compact(name, c["metrics"][name]) for c in shown])]
+              for name in dict.fromkeys([*metrics, "success_rate", "line_time"])]
+    return key, groups

@@ -129,6 +129,7 @@ def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
     end = max((e.t for e in events), default=0.0)
     pending: tuple[object, float] | None = None
     maps = dials = 0
+    settling = False  # a dial just succeeded and no map has been tried on its link yet
     for e in events:
         t, key = e.t, (e.source, e.kind)
         if e.source == Source.SENDER:
@@ -144,13 +145,19 @@ def timeline_parts(events: Iterable[TraceEvent]) -> TimelineParts:
                     b.close_all(t, "step:")  # rule 4
                     kind = "map_failed" if code else "map_ok"
                     b.parts.spans.append(Span("sender", began, t, kind, code, maps))
+                    settling = False
                 elif isinstance(effect, Dial):
                     dials += 1
                     kind = "dial_failed" if code else "dial"
                     b.parts.spans.append(Span("sender", began, t, kind, code, dials))
+                    settling = not code
                 elif isinstance(effect, Sleep):
-                    b.parts.spans.append(Span("sender", began, t, "sleep",
+                    # The policy's settle delay (after Connected, before the first map) is
+                    # not a wait before a retry: it is drawn and labelled as what it is.
+                    b.parts.spans.append(Span("sender", began, t,
+                                              "settle" if settling else "sleep",
                                               note=f"{effect.seconds:g}"))
+                    settling = False
                 elif isinstance(effect, HangUp):
                     b.parts.spans.append(Span("sender", began, t, "hangup"))
             elif e.kind == SenderEvent.OUTCOME:

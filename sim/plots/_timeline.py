@@ -56,7 +56,8 @@ _STYLES: dict[str, _Style] = {
     "dial_failed": _Style("RasDial failed", "#ef9a9a", edge=_FAIL),
     "map_ok": _Style("WNetAddConnection2 succeeded", _OK, text_color="white"),
     "map_failed": _Style("WNetAddConnection2 failed", _FAIL, text_color="white"),
-    "sleep": _Style("sleep before retry", "white", hatch="///", edge="#9e9e9e"),
+    "sleep": _Style("wait before a retry", "white", hatch="///", edge="#9e9e9e"),
+    "settle": _Style("settle after Connected", "white", hatch="...", edge="#9e9e9e"),
     "hangup": _Style("hang-up", "#424242", text_color="white"),
     # protocol steps of a map
     "wins": _Style("WINS name queries", "#b39ddb"),
@@ -132,7 +133,9 @@ def _texts(span: Span) -> list[str]:
                     f"{code}"]
         return [f"RasDial {span.number}", "dial"]
     if kind == "sleep":
-        return [f"sleep {span.note} s", "sleep"]
+        return [f"wait {span.note} s", "wait"]
+    if kind == "settle":
+        return [f"settle {span.note} s", "settle"]
     if kind.startswith("fault_"):
         return [span.note, span.note[:12]]
     if kind == "not_ready":

@@ -41,6 +41,11 @@ def markup_inert(text: str) -> str:
     return escape(inert(text))
 
 
+def _inert_lines(text: str) -> str:
+    """``inert`` line by line: kept text (a TOML snippet) keeps its line breaks."""
+    return "\n".join(inert(line) for line in text.split("\n"))
+
+
 def terminal_safe(value: Any, keep: frozenset[str] = frozenset()) -> Any:
     """``value`` (a report: dicts, lists, strings, numbers) with every string made
     ``markup_inert``; the values of keys in ``keep`` are made ``inert`` only (text printed
@@ -48,7 +53,7 @@ def terminal_safe(value: Any, keep: frozenset[str] = frozenset()) -> Any:
     if isinstance(value, str):
         return markup_inert(value)
     if isinstance(value, dict):
-        return {terminal_safe(k): (inert(v) if k in keep and isinstance(v, str)
+        return {terminal_safe(k): (_inert_lines(v) if k in keep and isinstance(v, str)
                                    else terminal_safe(v, keep))
                 for k, v in value.items()}
     if isinstance(value, list | tuple):

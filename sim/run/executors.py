@@ -33,9 +33,11 @@ can deadlock a child on a lock held at fork time.
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -48,7 +50,8 @@ from sender.errors import UserError
 from sim.run.interrupts import deferred_interrupts
 from sim.run.worker_signals import FORKSERVER_PARENT, ignore_interrupts
 
-__all__ = ["DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "open_executor"]
+__all__ = ["DaskExecutor", "Executor", "ExecutorError", "LocalExecutor", "main_reimport_problem",
+           "open_executor"]
 
 R = TypeVar("R")
 
@@ -153,6 +156,12 @@ class LocalExecutor(_Closing):
                 else f"{self._workers} local worker processes")
 
     def map(self, fn: Callable[..., R], jobs: Sequence[tuple[Any, ...]]) -> Iterator[R]:
+        if self._workers > 1 and len(jobs) > 1 and self._pool is None:
+            problem = main_reimport_problem()
+            if problem is not None:  # results are the same in one process (determinism)
+                _warn_once(f"rassim: running the trials in this process, on one core: "
+                           f"{problem}")
+                self._workers = 1
         if self._workers == 1 or len(jobs) <= 1:
             return (fn(*job) for job in jobs)
         # Starting the pool and submitting the jobs is one unit (``sim.run.interrupts``): a
@@ -173,6 +182,57 @@ class LocalExecutor(_Closing):
             with deferred_interrupts():  # rule 5
                 self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    if message not in _warned:
+        _warned.add(message)
+        print(message, file=sys.stderr, flush=True)
+
+
+def main_reimport_problem() -> str | None:
+    """Why worker processes could not start from this program, or None if they can.
+
+    A ``forkserver`` or ``spawn`` worker re-imports the main script (multiprocessing's
+    "safe importing of main module"). A script read from stdin cannot be re-imported, and
+    one without an ``if __name__ == "__main__":`` guard would run its own code again in the
+    worker, which then dies and breaks the pool (``BrokenProcessPool``). Interactive
+    sessions, notebooks, ``python -c`` and packages' ``__main__`` modules are not
+    re-imported, so they are fine; so is a script whose top level has the guard.
+    """
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if name is not None and (name == "__main__" or name.endswith(".__main__")):
+        return None  # multiprocessing skips these
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return None  # interactive, a notebook, python -c: nothing is re-imported
+    try:
+        with open(path, encoding="utf-8") as handle:
+            source = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return (f"the main script ({path}) is not a file that worker processes can "
+                "re-import; save it to a file and put its code under "
+                "`if __name__ == \"__main__\":` to use every core")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None  # not ours to judge; it ran, so let multiprocessing try
+    if any(_is_main_guard(node) for node in tree.body):
+        return None
+    return (f"{path} has no `if __name__ == \"__main__\":` guard, so worker processes "
+            "would run it again; put the script's code under one to use every core")
+
+
+def _is_main_guard(node: Any) -> bool:
+    if not isinstance(node, ast.If) or not isinstance(node.test, ast.Compare):
+        return False
+    sides = [node.test.left, *node.test.comparators]
+    return (any(isinstance(s, ast.Name) and s.id == "__name__" for s in sides)
+            and any(isinstance(s, ast.Constant) and s.value == "__main__" for s in sides))
 
 
 def _in_order(futures: Sequence[Any], cancel: Callable[[Any], object], *,

@@ -39,7 +39,7 @@ from sim.trial.results import TrialResult
 from sim.trial.trial import run_trial
 
 __all__ = ["CHUNK", "MIN_CHUNK", "BatchResult", "ChunkOutcome", "RunResult", "chunk_ranges",
-           "default_workers", "run_batch", "run_chunk", "run_trials"]
+           "chunk_trials", "default_workers", "run_batch", "run_chunk", "run_trials", "trial_cost"]
 
 CHUNK = 500
 #: The smallest chunk a batch is split into to keep workers busy: below this, pickling the
@@ -55,9 +55,24 @@ class RunResult:
     elapsed: float
 
 
-def default_workers(trials: int) -> int:
-    """All cores for runs big enough to repay process start-up; one otherwise."""
-    return max(1, min(os.cpu_count() or 1, trials // (4 * CHUNK)))
+def trial_cost(scenario: Scenario) -> int:
+    """What one trial costs, in lone-sender trials: a fleet trial runs every sender's
+    procedure in one world, and its cost grows linearly with them
+    (``benchmarks/fleet_scaling.py``)."""
+    return scenario.fleet.senders if scenario.fleet is not None else 1
+
+
+def default_workers(trials: int, cost: int = 1) -> int:
+    """All cores for runs big enough to repay process start-up; one otherwise. ``cost`` is
+    ``trial_cost``: a 2,000-trial run of 20-sender fleets is 40,000 trials' work."""
+    return max(1, min(os.cpu_count() or 1, trials * cost // (4 * CHUNK)))
+
+
+def chunk_trials(cost: int = 1) -> int:
+    """Trials per chunk: ``CHUNK`` lone-sender trials' worth of work, so that fleet runs
+    split into enough chunks to keep every worker busy (summaries merge exactly, so the
+    chunking never changes a number)."""
+    return max(1, CHUNK // max(1, cost))
 
 
 def _run_chunk(scenario: Scenario, policy: RetryPolicy, seed: int, start: int, stop: int,
@@ -85,7 +100,8 @@ def run_trials(scenario: Scenario, policy: RetryPolicy, *, trials: int, seed: in
     began = time.perf_counter()
     summary = Summary()
     keep = on_rows is not None
-    ranges = [(i, min(i + CHUNK, trials)) for i in range(0, trials, CHUNK)]
+    size = chunk_trials(trial_cost(scenario))
+    ranges = [(i, min(i + size, trials)) for i in range(0, trials, size)]
     interrupted = False
     own = executor is None
     runner = LocalExecutor(max(1, workers)) if executor is None else executor

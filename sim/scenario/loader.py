@@ -35,6 +35,7 @@ import json
 import os
 import stat
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
@@ -48,8 +49,9 @@ from sim.scenario.limits import work_problem
 from sim.scenario.profiles import PROFILES
 from sim.scenario.schema import PolicyTable, Scenario
 
-__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedScenario", "ScenarioError", "load_scenario",
-           "parse_toml", "policy_from_table", "read_text_file", "resolve_path", "resolve_policy"]
+__all__ = ["MAX_DEPTH", "MAX_FILE_BYTES", "LoadedScenario", "ScenarioError", "did_you_mean",
+           "fields_at", "format_validation", "load_scenario", "parse_toml", "policy_from_table",
+           "read_text_file", "resolve_path", "resolve_policy"]
 
 _MAX_EXTENDS_DEPTH = 32
 #: Problems listed in one message; the rest are counted.
@@ -107,6 +109,17 @@ def load_scenario(path: str | Path, *, policy: str | None = None) -> LoadedScena
         json.dumps(scenario.public_dict(), sort_keys=True, separators=(",", ":")).encode()
     ).hexdigest()
     return LoadedScenario(path=path, scenario=scenario, policy=chosen, sha256=digest)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean `attempts_per_dial`?)`` for the nearest of ``choices``, else ``""``."""
+    # why: difflib is only needed when there is an error to explain
+    import difflib
+
+    if len(word) > 64:  # no field name is this long; comparing a huge key costs time
+        return ""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def resolve_policy(spec: str | PolicyTable, path: Path | str = "<policy>",
@@ -298,6 +311,12 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- error messages -----------------------------------------------------------------------
+def format_validation(where: str, error: ValidationError) -> str:
+    """The loader's message for ``error`` about data that came from ``where`` (not a file
+    with lines: ``with_overrides``), so overrides get the same words as a file."""
+    return _format_validation(Path(where), [], error)
+
+
 def _format_validation(path: Path, texts: list[tuple[Path, str]], error: ValidationError) -> str:
     items = [(item, _clean_loc(item["loc"])) for item in error.errors(include_url=False)]
     # A field with several forms (sender.policy: a preset name or a table) gets one error per
@@ -346,6 +365,37 @@ def _tables_with_field(key: object) -> list[str]:
     return tables
 
 
+def fields_at(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the table at ``loc`` (a cleaned error location) under ``model``,
+    following unions (``str | PolicyTable``), lists and optional fields; ``[]`` when the
+    path leads to no table (the union of all candidates' fields where several fit)."""
+    candidates = [model]
+    for part in loc:
+        following: list[Any] = []
+        for candidate in _tables(candidates):
+            if isinstance(part, int):
+                following.append(candidate)  # a list index: the same element type
+            elif part in candidate.model_fields:
+                following.append(candidate.model_fields[part].annotation)
+        candidates = following
+    names: dict[str, None] = {}
+    for candidate in _tables(candidates):
+        names.update(dict.fromkeys(candidate.model_fields))
+    return list(names)
+
+
+def _tables(annotations: list[Any]) -> list[Any]:
+    """The pydantic models inside ``annotations`` (through unions, lists, Annotated)."""
+    found, stack = [], list(annotations)
+    while stack:
+        item = stack.pop()
+        if isinstance(item, type) and hasattr(item, "model_fields"):
+            found.append(item)
+        else:
+            stack.extend(get_args(item))
+    return found
+
+
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop pydantic's union-branch labels (``constant``, ``str``, ``function-before``...)."""
     noise = {"constant", "uniform", "exponential", "lognormal", "empirical", "str",
@@ -365,13 +415,24 @@ def _explain(item: Any, loc: tuple[Any, ...]) -> str:
             where = " or ".join(f"[{table}]" for table in homes)
             return (f"unknown key {shorten(loc[-1])} at the top level; it belongs in the {where} "
                     "table: move it below that table's header")
-        return (f"unknown key {shorten(loc[-1])}; remove it or check its spelling "
+        hint = did_you_mean(str(loc[-1]), fields_at(Scenario, loc[:-1]))
+        return (f"unknown key {shorten(loc[-1])}{hint}; remove it or check its spelling "
                 "(see `rassim schema`)")
     if kind == "missing":
         return "required but missing; add it"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        return ("unknown distribution; write a duration (\"2s\") or a table with dist = one of "
-                "constant, uniform, exponential, lognormal, empirical")
+        kinds = ("constant", "uniform", "exponential", "lognormal", "empirical")
+        tag = (item.get("ctx") or {}).get("tag")
+        written = f"unknown distribution dist = {json.dumps(tag)}" if tag else (
+            "no distribution named (no dist key)")
+        return (f"{written}{did_you_mean(str(tag), kinds) if tag else ''}; write a duration "
+                f"(\"2s\") or a table with dist = one of {', '.join(kinds)}")
+    if kind == "int_type" and isinstance(item.get("input"), float):
+        return f"must be an integer, got {item['input']!r}"
+    if kind in ("int_type", "float_type", "bool_type") and isinstance(item.get("input"), str):
+        what = {"int_type": "an integer", "float_type": "a number", "bool_type": "true or false"}
+        return (f"must be {what[kind]}, got the string {json.dumps(item['input'])}; write it "
+                "without quotes")
     if kind == "literal_error":
         return msg.replace("Input should be", "must be")
     msg = msg.removeprefix("Value error, ")

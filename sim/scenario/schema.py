@@ -67,7 +67,9 @@ MAX_SEED = 2**63 - 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a quoted number (attempts_per_dial = "6") is a type error, as TOML users
+    # expect, not silently read as 6; durations and bounds parse their text before this.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -473,9 +475,10 @@ class SearchSpec(_Strict):
                                    max_length=len(FAULT_KINDS),
                                    description="fault kinds to try (default link_outage)")
     max_faults: int = Field(default=2, ge=1, le=10, description="faults per schedule, at most")
-    window: tuple[str, str] = Field(default=("0s", "2m"),
+    # strict=False: a TOML array arrives as a list; the tuple only fixes its length.
+    window: tuple[str, str] = Field(default=("0s", "2m"), strict=False,
                                     description="earliest and latest start of a fault")
-    durations: tuple[Duration, Duration] = Field(default=(1.0, 30.0),
+    durations: tuple[Duration, Duration] = Field(default=(1.0, 30.0), strict=False,
                                                  description="shortest and longest fault")
     trials: list[int] = Field(default_factory=lambda: [0], min_length=1, max_length=100,
                               description="trial indices to search on (default [0])")

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # type-only: the link and the ports are built before the faul
     from sim.world.link import Line
     from sim.world.ports import PortPool
 
-__all__ = ["start_faults", "unique_labels"]
+__all__ = ["open_ended_notes", "start_faults", "unique_labels"]
 
 def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoard,
                  streams: TrialStreams, milestones: dict[str, simpy.Event], line: Line,
@@ -77,6 +77,15 @@ def unique_labels(specs: list[FaultSpec]) -> list[str]:
         seen[label] = seen.get(label, 0) + 1
         out.append(label if seen[label] == 1 else f"{label}#{seen[label]}")
     return out
+
+
+def open_ended_notes(specs: list[FaultSpec]) -> list[str]:
+    """One note per scheduled fault without a ``duration``: it lasts to the end of the
+    trial, which a reader of the file may not expect, so ``run`` and ``check`` say so."""
+    return [f"fault {label!r} has no duration, so it lasts from {spec.at} to the end of "
+            "the trial"
+            for label, spec in zip(unique_labels(specs), specs, strict=True)
+            if spec.at is not None and spec.duration is None]
 
 
 def _scheduled(env: simpy.Environment, spec: FaultSpec, stream: Any,

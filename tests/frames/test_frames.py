@@ -149,7 +149,8 @@ def test_overrides_accept_file_forms_and_policy_fields() -> None:
 
 
 @pytest.mark.parametrize(("overrides", "fragment"), [
-    ({"link.latncy": 1}, "link has no field 'latncy'; its fields: latency"),
+    ({"link.latncy": 1},
+     "link has no field 'latncy' (did you mean `latency`?); its fields: latency"),
     ({"link.latency.median": "fast"}, "link.latency.median: cannot read 'fast'"),
     ({"link.latency.median": "3s", "link.latency.p95": "2s"}, "p95 must be greater"),
     ({"faults.0.at": "1s"}, "faults has 0 entries"),
@@ -274,3 +275,54 @@ def test_sweep_rejects_a_bad_grid_with_the_loaders_error(tmp_path: Path) -> None
     bad.write_text("[vary]\njiter = ['full']\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="vary.jiter"):
         frames.sweep(STORM, bad, trials=5, workers=1)
+
+
+# --- overrides never fail silently ---------------------------------------------------------
+def test_sender_policy_override_runs_with_the_preset() -> None:
+    from sim.frames import with_overrides
+
+    loaded = with_overrides(UNPATCHED, {"sender.policy": "connras-fix"})
+    assert loaded.policy == preset("connras-fix")
+    assert loaded.scenario.sender.policy == "connras-fix"
+
+
+def test_sender_policy_field_override_changes_the_policy() -> None:
+    from sim.frames import with_overrides
+
+    loaded = with_overrides(UNPATCHED, {"sender.policy.attempts_per_dial": 6,
+                                        "sender.policy.settle": 2})
+    assert loaded.policy.attempts_per_dial == 6 and loaded.policy.settle == 2.0
+    assert loaded.policy.name == "pre-fix+custom"
+    both = with_overrides(UNPATCHED, {"sender.policy": "connras-fix",
+                                      "sender.policy.attempts_per_dial": 6})
+    assert both.policy == preset("connras-fix").replace(attempts_per_dial=6,
+                                                        name="connras-fix+custom")
+    # The policy field changes reach the trials: the summary moves.
+    base = frames.summarize(UNPATCHED, trials=300)
+    changed = frames.summarize(both, trials=300)
+    assert changed.successes > base.successes
+
+
+@pytest.mark.parametrize(("overrides", "fragments"), [
+    ({"sender.policy": "nope"}, ("unknown preset 'nope'", "connras-fix", "sms2-defaults")),
+    ({"sender.policy.attempts_per_dail": 6}, ("sender.policy.attempts_per_dail",
+                                              "did you mean `attempts_per_dial`?")),
+    ({"policy.atempts_per_dial": 6}, ("did you mean `attempts_per_dial`?",)),
+    ({"link.latncy": "1s"}, ("link has no field 'latncy'", "did you mean `latency`?")),
+    ({"sender.policy.attempts_per_dial": "6"}, ("got the string \"6\"",)),
+])
+def test_an_override_not_applied_is_an_error(overrides: dict[str, object],
+                                             fragments: tuple[str, ...]) -> None:
+    from sim.frames import with_overrides
+
+    with pytest.raises(ScenarioError) as info:
+        with_overrides(UNPATCHED, overrides)
+    for fragment in fragments:
+        assert fragment in str(info.value), (fragment, str(info.value))
+
+
+def test_sender_policy_override_and_policy_argument_conflict() -> None:
+    from sim.frames import with_overrides
+
+    with pytest.raises(ScenarioError, match="give the policy one way"):
+        with_overrides(UNPATCHED, {"sender.policy": "connras-fix"}, policy="pre-fix")

@@ -123,7 +123,7 @@ def test_timeline_labels_axes_legend_and_title() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         "sender", "map steps", "name path", "link", "RAS port\n& dial"]
     legend = {t.get_text() for t in fig.legends[0].get_texts()}
-    assert {"WNetAddConnection2 failed", "WNetAddConnection2 succeeded", "sleep before retry",
+    assert {"WNetAddConnection2 failed", "WNetAddConnection2 succeeded", "wait before a retry",
             "WINS query sent", "TCP SYN sent", "name path not ready (lag)", "SMB tree connect",
             "share mapped (outcome)"} <= legend
     assert "link outage" not in legend  # only what the trial shows

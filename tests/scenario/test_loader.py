@@ -354,11 +354,12 @@ def test_unknown_preset_in_a_table(tmp_path: Path) -> None:
         ('[sender.policy]\njitter = "some"\n', "sender.policy.jitter", "line 3",
          "'none', 'full', 'equal' or 'decorrelated'"),
         ('[sender.policy]\nmax_dials = 1.5\n', "sender.policy.max_dials", "line 3",
-         "valid integer"),
+         "must be an integer, got 1.5"),
         ('[sender.policy]\nsettle = 2\n', "sender.policy.settle", "line 3", 'write "2s"'),
         ('[sender.policy]\nname = ""\n', "sender.policy.name", "line 3", "non-empty"),
         ('[sender.policy]\nattempts = 3\n', "sender.policy.attempts", "line 3",
-         "unknown key 'attempts'; remove it or check its spelling"),
+         "unknown key 'attempts' (did you mean `attempts_per_dial`?); remove it or check its "
+         "spelling"),
         ('[sender]\npolicy = 3\n', "sender.policy", "line 3", "expected a preset name or a table"),
         ('[sender]\npolicy = ["pre-fix"]\n', "sender.policy", "line 3", "rassim presets"),
     ],
@@ -463,8 +464,8 @@ def test_several_problems_are_all_listed(tmp_path: Path) -> None:
         ('[link]\nwarmup = { factor = 0.5 }\n', "link.warmup.factor", "line 3",
          "greater than or equal to 1"),
         ('sender = "DSSMS"\n', "sender", "line 2", "valid dictionary"),
-        ('trials = 2.5\n', "trials", "line 2", "valid integer"),
-        ('trials = 1e9\n', "trials", "line 2", "less than or equal to 10000000"),
+        ('trials = 2.5\n', "trials", "line 2", "must be an integer, got 2.5"),
+        ('trials = 1e9\n', "trials", "line 2", "must be an integer, got 1000000000.0"),
     ],
 )
 def test_bad_value_names_field_line_and_fix(tmp_path: Path, body: str, field: str, line: str,
@@ -850,3 +851,47 @@ def test_a_zero_warmup_decay_is_refused(tmp_path: Path) -> None:
     message = load_error(on_unpatched(tmp_path, '[link.warmup]\ndecay = "0s"\n'))
     assert_one_problem(message, "line 3: link.warmup.decay:", "at least 1ms",
                        "for no warm-up set factor = 1")
+
+
+# --- one step further: the nearest key, what was written, quoted numbers ------------------
+@pytest.mark.parametrize(("body", "suggestion"), [
+    ('[sender.policy]\nattempts_per_dail = 6\n', "did you mean `attempts_per_dial`?"),
+    ('[link]\nlatncy = "1s"\n', "did you mean `latency`?"),
+    ('[[faults]]\nkind = "link_outage"\nat = "1s"\nduraton = "1s"\n',
+     "did you mean `duration`?"),
+    ('[netbt]\nname_query_timout = "1s"\n', "did you mean `name_query_timeout`?"),
+])
+def test_unknown_key_suggests_the_nearest(tmp_path: Path, body: str, suggestion: str) -> None:
+    assert_one_problem(load_error(on_unpatched(tmp_path, body)), suggestion)
+
+
+def test_unknown_key_far_from_any_suggests_nothing(tmp_path: Path) -> None:
+    message = load_error(on_unpatched(tmp_path, '[link]\nzzzz = 1\n'))
+    assert "did you mean" not in message
+
+
+@pytest.mark.parametrize(("written", "fragments"), [
+    ("lognormel", ('dist = "lognormel"', "did you mean `lognormal`?")),
+    ("gamma", ('dist = "gamma"', "one of constant, uniform")),
+])
+def test_unknown_distribution_echoes_what_was_written(tmp_path: Path, written: str,
+                                                      fragments: tuple[str, ...]) -> None:
+    body = f'[link]\nlatency = {{ dist = "{written}", median = "1s", p95 = "2s" }}\n'
+    assert_one_problem(load_error(on_unpatched(tmp_path, body)), "link.latency", *fragments)
+
+
+@pytest.mark.parametrize(("body", "field", "value"), [
+    ('[sender.policy]\nattempts_per_dial = "6"\n', "sender.policy.attempts_per_dial", '"6"'),
+    ('[ras]\nports = "4"\n', "ras.ports", '"4"'),
+    ('trials = "200"\n', "trials", '"200"'),
+    ('[sender.policy]\nbackoff_base = "2.0"\n', "sender.policy.backoff_base", '"2.0"'),
+])
+def test_quoted_numbers_are_type_errors(tmp_path: Path, body: str, field: str,
+                                        value: str) -> None:
+    assert_one_problem(load_error(on_unpatched(tmp_path, body)), f"{field}:",
+                       f"got the string {value}", "without quotes")
+
+
+def test_every_shipped_scenario_loads_under_strict_types() -> None:
+    for path in sorted((ROOT / "scenarios").glob("*.toml")):
+        load_scenario(path)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sim.draws.units import parse_duration
-from sim.stats.policy_metrics import DIRECTIONS, METRICS, TIME_METRICS, Estimate
+from sim.stats.policy_metrics import DIRECTIONS, METRICS, RATE_METRICS, TIME_METRICS, Estimate
 
 __all__ = ["ALIASES", "Objective", "Requirement", "cannot_win", "dominates", "parse_objective",
            "parse_requirement", "rank_key"]
@@ -116,12 +116,24 @@ def parse_requirement(text: str) -> Requirement:
         threshold = _number(raw[:-1]) / 100
     else:
         threshold = _number(raw)
-    if metric in ("success_rate", "rate_53") and not 0 <= threshold <= 1:
-        raise ValueError(f"{metric} is a share of trials: give a value in [0, 1] or a percent "
+    if metric in RATE_METRICS and not 0 <= threshold <= 1:
+        raise ValueError(f"{metric} is a share: give a value in [0, 1] or a percent "
                          f"such as 99.9%, got {raw}")
+    if metric in _WILSON_METRICS and (threshold, op) in ((0.0, "<="), (1.0, ">=")):
+        # A requirement is met only by its whole 95% interval, and a Wilson interval from
+        # any finite sample stays off 0 and 1: no candidate could ever meet it.
+        edge, side = ("0", "above") if op == "<=" else ("1", "below")
+        raise ValueError(f"{metric}{op}{raw} can never be demonstrated: a 95% interval from "
+                         f"a finite sample always reaches {side} {edge}; require a small "
+                         f"margin instead, e.g. {metric}{op}"
+                         + ("0.1%" if op == "<=" else "99.9%"))
     if threshold < 0:
         raise ValueError(f"{metric} cannot be negative, got {raw}")
     return Requirement(metric, ">=" if op == ">=" else "<=", threshold)
+
+
+#: Shares whose interval is Wilson's (``sim.stats.policy_metrics``), never reaching 0 or 1.
+_WILSON_METRICS = frozenset({"success_rate", "rate_53", "sender_success_rate", "busy_rate"})
 
 
 def _number(raw: str) -> float:
