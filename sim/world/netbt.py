@@ -32,12 +32,18 @@ from sim.world.link import LOST, Link
 from sim.world.race import first_of
 from sim.world.trace import Tracer
 
-__all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver"]
+__all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver", "draw_lag"]
 
 # [I] IP + UDP + NetBT name query / positive response, as they cross PPP.
 NAME_QUERY_BYTES = 78
 NAME_RESPONSE_BYTES = 90
 _BAD_NETPATH = 53
+
+
+def draw_lag(lag: Distribution, stream: UniformStream) -> float:
+    """Connection n's name-path lag (rule 1): uniform n of the ``name_path`` stream. Shared
+    with the real testbed (``sim.real``), so real trial i meets simulated trial i's lags."""
+    return lag.ppf(stream.random())
 
 
 class NamePath:
@@ -52,7 +58,7 @@ class NamePath:
         self.ready_at = math.inf
 
     def connect(self, at: float) -> None:
-        lag = self._lag.ppf(self._stream.random())
+        lag = draw_lag(self._lag, self._stream)
         self.ready_at = at + lag
         self._tracer.record(self.env.now, "name_path", "lag", lag=lag, ready_at=self.ready_at)
 

@@ -21,12 +21,13 @@ Model contract (design guide section 2):
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import Any
 
 import simpy
 
 from sender.effects import Failed, Result, Succeeded
-from sim.draws.streams import TrialStreams
+from sim.draws.streams import TrialStreams, UniformStream
 from sim.scenario.schema import PhaseFailure, RasSpec
 from sim.world.board import FaultBoard
 from sim.world.link import Link
@@ -34,7 +35,56 @@ from sim.world.netbt import NamePath
 from sim.world.ports import PortPool
 from sim.world.trace import Tracer
 
-__all__ = ["RasServer"]
+__all__ = ["DialPlan", "RasServer", "plan_dial"]
+
+
+@dataclass(frozen=True, slots=True)
+class DialPlan:
+    """What dial n will do, drawn at its start (rule 3): each phase as (name, seconds,
+    code), where a non-zero code ends the dial with that code after the phase's seconds.
+    Phases after a failing one are not listed."""
+
+    phases: tuple[tuple[str, float, int], ...]
+
+    @property
+    def code(self) -> int:
+        """The dial's failure code, 0 when it reaches Connected."""
+        return self.phases[-1][2]
+
+    @property
+    def seconds(self) -> float:
+        """From the dial's start to Connected or to its failure (ports permitting)."""
+        return sum(duration for _, duration, _ in self.phases)
+
+
+def plan_dial(spec: RasSpec, phase_draws: UniformStream,
+              failure_draws: UniformStream) -> DialPlan:
+    """Draw dial n's plan (rule 3): three uniforms of ``phase_draws`` (phase times) and four
+    of ``failure_draws`` (three failure rolls and the code pick), whatever happens next.
+
+    A pure function of the two streams, shared by the SimPy RAS server and the real
+    testbed (``sim.real``), so real trial i dials exactly as simulated trial i does."""
+    draw = phase_draws.random
+    connect, authenticate, project = (
+        spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
+    roll = failure_draws.random
+    connect_roll, authenticate_roll, project_roll, pick = roll(), roll(), roll(), roll()
+    phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
+        ("connect", connect, connect_roll, spec.connect_failure),
+        ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
+        ("project", project, project_roll, spec.project_failure),
+    )
+    planned: list[tuple[str, float, int]] = []
+    for name, duration, fail_roll, failure in phases:
+        code = 0
+        if name == "authenticate" and duration > spec.authenticate_timeout:
+            duration, code = spec.authenticate_timeout, 718
+        elif fail_roll < failure.rate:
+            code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
+        planned.append((name, duration, code))
+        if code:
+            break
+    return DialPlan(tuple(planned))
 
 
 class RasServer:
@@ -77,11 +127,7 @@ class RasServer:
             return Succeeded(env.now)
         self.dials += 1
         # Rule 3: the same draws for dial n, whatever happens.
-        draw = self._phase_draws.random
-        connect, authenticate, project = (
-            spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
-        roll = self._failure_draws.random
-        connect_roll, authenticate_roll, project_roll, pick = roll(), roll(), roll(), roll()
+        plan = plan_dial(spec, self._phase_draws, self._failure_draws)
 
         request = self.ports.take()
         if request is None:
@@ -95,18 +141,8 @@ class RasServer:
         self._port_since = env.now
         self._tracer.record(env.now, "ras", "port_taken", in_use=self.ports.in_use)
 
-        phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
-            ("connect", connect, connect_roll, spec.connect_failure),
-            ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
-            ("project", project, project_roll, spec.project_failure),
-        )
-        for name, duration, fail_roll, failure in phases:
+        for name, duration, code in plan.phases:
             self._tracer.record(env.now, "ras", "phase", phase=name)
-            code = 0
-            if name == "authenticate" and duration > spec.authenticate_timeout:
-                duration, code = spec.authenticate_timeout, 718
-            elif fail_roll < failure.rate:
-                code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
             yield env.timeout(duration)
             if code:
                 self._tracer.record(env.now, "ras", "phase_failed", phase=name, code=code)
