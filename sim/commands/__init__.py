@@ -6,4 +6,4 @@ Each module has ``register(subparsers)``, which adds its parser(s) and sets
 stays fast.
 """
 
-COMMANDS = ("run", "replay", "info", "sweep", "tune", "check", "search", "bench")
+COMMANDS = ("run", "replay", "info", "sweep", "tune", "check", "search", "bench", "real")

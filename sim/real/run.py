@@ -85,9 +85,13 @@ def check_scale(scenario: Scenario, policy: RetryPolicy, scale: float) -> str | 
     if netbt.broadcast_fallback and netbt.bcast_query_count:
         timers.append(("netbt.bcast_query_timeout x bcast_query_count",
                        netbt.bcast_query_timeout * netbt.bcast_query_count))
-    for name in ("settle", "initial_wait", "redial_wait"):
+    # The policy's waits that it can actually take: between map attempts only with more
+    # than one per dial, between dials only with more than one dial.
+    used = {"settle": True, "initial_wait": policy.attempts_per_dial > 1,
+            "redial_wait": policy.max_dials > 1}
+    for name, takes in used.items():
         value = getattr(policy, name)
-        if value > 0:
+        if takes and value > 0:
             timers.append((f"sender.policy.{name}", value))
     for name, seconds in timers:
         if seconds / scale < MIN_REAL_TIMER:
