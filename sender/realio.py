@@ -63,7 +63,7 @@ def _wnet_add_connection(remote: str, user: str, password: str | None) -> int:
                     ("lpComment", wintypes.LPWSTR), ("lpProvider", wintypes.LPWSTR)]
 
     resource = NetResource(dwType=1, lpRemoteName=remote)  # pragma: no cover (RESOURCETYPE_DISK)
-    mpr = ctypes.WinDLL("mpr")  # type: ignore[attr-defined]  # pragma: no cover
+    mpr = ctypes.WinDLL("mpr")  # pragma: no cover
     return int(mpr.WNetAddConnection2W(ctypes.byref(resource), password,  # pragma: no cover
                                        user or None, 0))
 

@@ -12,7 +12,7 @@ Rules:
    when the unpaired rates look alike.
 3. Rates (success, and each final code seen on either side) are compared paired: the
    difference real - simulated with Newcombe's interval for paired proportions (1998,
-   method 10, from the two Wilson intervals and the phi correlation of the pairs).
+   method 10, from the two Wilson intervals and the continuity-corrected phi correlation).
 4. Time to connect: the mean paired difference real - simulated over pairs where both
    connected, +- 1.96 standard errors.
 """
@@ -35,7 +35,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     if n == 0:
         return 1.0
     tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    return float(min(1.0, 2 * tail))
 
 
 def newcombe_paired(both: int, real_only: int, sim_only: int,
@@ -49,8 +49,12 @@ def newcombe_paired(both: int, real_only: int, sim_only: int,
     l2, u2 = wilson_interval(both + sim_only, n)
     denominator = ((both + real_only) * (sim_only + neither) * (both + sim_only)
                    * (real_only + neither))
-    phi = ((both * neither - real_only * sim_only) / math.sqrt(denominator)
-           if denominator > 0 else 0.0)
+    # Newcombe's continuity correction of phi: without it, no discordant pair at all would
+    # give a zero-width interval (phi = 1 and symmetric Wilson ends cancel).
+    cross = float(both * neither - real_only * sim_only)
+    if cross > 0:
+        cross = max(cross - n / 2, 0.0)
+    phi = cross / math.sqrt(denominator) if denominator > 0 else 0.0
     d = p1 - p2
     low = d - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
                             + (u2 - p2) ** 2))

@@ -57,7 +57,7 @@ def read_response(data: bytes, transaction: int) -> bool | None:
     trn, flags, _, answers = struct.unpack_from("!HHHH", data)
     if trn != transaction or not flags & 0x8000:
         return None
-    return flags & 0x000F == 0 and answers > 0
+    return bool(flags & 0x000F == 0 and answers > 0)
 
 
 @dataclass(slots=True)

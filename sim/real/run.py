@@ -62,7 +62,7 @@ class RealRow:
     error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 @dataclass
@@ -95,7 +95,8 @@ def check_scale(scenario: Scenario, policy: RetryPolicy, scale: float) -> str | 
             timers.append((f"sender.policy.{name}", value))
     for name, seconds in timers:
         if seconds / scale < MIN_REAL_TIMER:
-            return (f"--scale {scale:g}: {name} = {seconds:g}s becomes {seconds / scale * 1000:.0f} "
+            real_ms = seconds / scale * 1000
+            return (f"--scale {scale:g}: {name} = {seconds:g}s becomes {real_ms:.0f} "
                     f"ms of real time, below the {MIN_REAL_TIMER * 1000:.0f} ms this machine's "
                     f"timers keep (overshoot ~5 ms at p99); use --scale "
                     f"{max(1, math.floor(seconds / MIN_REAL_TIMER))} or less")

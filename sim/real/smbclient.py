@@ -67,8 +67,8 @@ def tcp_connect(clock: ModelClock, server_ip: str, client_ip: str, initial_rto: 
 def new_session(user: str, password: str, server: str, domain: str) -> Any:
     """A pysmb connection object with the ``attach``/``tree_connect`` steps of rule 2."""
     from smb.base import _PendingRequest
-    from smb.SMBConnection import SMBConnection
     from smb.smb_structs import SERVICE_ANY, ComTreeConnectAndxRequest, SMBMessage
+    from smb.SMBConnection import SMBConnection
 
     class Session(SMBConnection):  # type: ignore[misc]
         last_status = 0

@@ -35,6 +35,7 @@ import select
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sim.real.clock import ModelClock
 from sim.real.packets import TCP, TCP_RST, TCP_SYN, UDP, Packet, parse, tcp_reset
@@ -42,7 +43,7 @@ from sim.real.packets import TCP, TCP_RST, TCP_SYN, UDP, Packet, parse, tcp_rese
 __all__ = ["Wire", "WireRules", "WireSpec"]
 
 #: How a window of ``sim.real.world.FaultWindow`` is found: (kind, model time) -> window.
-Active = Callable[[str, float], object | None]
+Active = Callable[[str, float], Any]
 NETBIOS_NAME_PORT = 137
 
 
@@ -115,8 +116,8 @@ class WireRules:
             latency *= 1.0 + (self.spec.warm_factor - 1.0) * math.exp(-age / self.spec.warm_decay)
         spike = self.active("latency_spike", now)
         if spike is not None:  # overlapping spikes: the first only (the model multiplies)
-            latency *= getattr(spike, "spec").factor
-            self.touched.add(getattr(spike, "label"))
+            latency *= spike.spec.factor
+            self.touched.add(spike.label)
         if self.spec.rate_bps:
             latency += packet.size * 8.0 / self.spec.rate_bps
         arrival = max(now + latency, self._last.get(to_server, -math.inf))
@@ -140,7 +141,7 @@ class WireRules:
         if to_server and packet.proto == UDP and packet.dport == NETBIOS_NAME_PORT:
             wins = self.active("wins_unavailable", now)
             if wins is not None:
-                self.touched.add(getattr(wins, "label"))
+                self.touched.add(wins.label)
                 self._count("wins_dropped")
                 return False
         if packet.proto == TCP:

@@ -581,8 +581,9 @@ class Scenario(_Strict):
     def public_dict(self) -> dict[str, Any]:
         """The scenario as plain data with credentials redacted (for provenance output).
 
-        ``expect``, ``expect_real`` and ``search`` are left out: they state claims about the world and ways
-        to probe it, not the world, so adding them leaves the scenario's sha256 unchanged.
+        ``expect``, ``expect_real`` and ``search`` are left out: they state claims about the
+        world and ways to probe it, not the world, so adding them leaves the scenario's
+        sha256 unchanged.
         """
         data = self.model_dump(mode="json", exclude={"expect", "search", "expect_real"})
         if data["fleet"] is None:
