@@ -1,13 +1,14 @@
 """Real I/O: perform the sender's effects on a Windows machine, in real time.
 
 This is the one module in ``sender`` allowed to touch the clock, sleep and spawn processes
-(the purity test exempts it; nothing else in ``sender`` imports it). It shells out to the
-stock NT tools rather than binding RasDial/WNetAddConnection2 through ctypes, so it runs on
-any Windows with RAS installed and is easy to audit:
+(the purity test exempts it; nothing else in ``sender`` imports it). Rules:
 
-* ``Dial``          -> ``rasdial ENTRY [USER PASSWORD]``; the exit status is the RAS code.
-* ``AddConnection`` -> ``net use \\\\SERVER\\SHARE [PASSWORD] /user:USER``; "System error N"
-  in its output is the Win32 code (``net`` itself exits 2).
+* ``Dial``          -> ``rasdial ENTRY [USER *]``; its exit status is the RAS code, whatever
+  the language of its messages. With a password, ``*`` makes rasdial prompt for it and the
+  password is written to its standard input: it never appears on a command line.
+* ``AddConnection`` -> ``WNetAddConnection2W`` called in this process (``mpr.dll`` through
+  ctypes): its return value is the Win32 code, so no localised ``net use`` output is ever
+  read, and the password is passed in memory, never to a child process.
 * ``HangUp``        -> ``rasdial ENTRY /disconnect``.
 * ``Sleep``         -> ``time.sleep``.
 
@@ -24,8 +25,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,28 +38,50 @@ from sender.procedure import Target, connect
 
 __all__ = ["CommandPerformer", "main"]
 
-_SYSTEM_ERROR = re.compile(r"System error (\d+)")
-_UNEXPECTED_NETWORK_ERROR = 59  # net use failed without saying why
+#: Runs a command with optional standard input; returns the finished process.
+Runner = Callable[[Sequence[str], "str | None"], "subprocess.CompletedProcess[str]"]
+#: WNetAddConnection2 semantics: (remote, user or "", password or None) -> Win32 code.
+Mapper = Callable[[str, str, "str | None"], int]
 
-Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
+
+def _run(argv: Sequence[str], stdin: str | None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), input=stdin, capture_output=True, text=True,
+                          check=False)
 
 
-def _run(argv: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False)
+def _wnet_add_connection(remote: str, user: str, password: str | None) -> int:
+    """``WNetAddConnection2W`` with a device-less NETRESOURCE: the Win32 code it returns."""
+    if sys.platform != "win32":  # pragma: no cover - exercised on Windows only
+        raise OSError("WNetAddConnection2W exists only on Windows")
+    # why: Windows only: ctypes.windll exists there alone
+    import ctypes  # pragma: no cover
+    from ctypes import wintypes  # pragma: no cover
+
+    class NetResource(ctypes.Structure):  # pragma: no cover
+        _fields_ = [("dwScope", wintypes.DWORD), ("dwType", wintypes.DWORD),
+                    ("dwDisplayType", wintypes.DWORD), ("dwUsage", wintypes.DWORD),
+                    ("lpLocalName", wintypes.LPWSTR), ("lpRemoteName", wintypes.LPWSTR),
+                    ("lpComment", wintypes.LPWSTR), ("lpProvider", wintypes.LPWSTR)]
+
+    resource = NetResource(dwType=1, lpRemoteName=remote)  # pragma: no cover (RESOURCETYPE_DISK)
+    mpr = ctypes.WinDLL("mpr")  # pragma: no cover
+    return int(mpr.WNetAddConnection2W(ctypes.byref(resource), password,  # pragma: no cover
+                                       user or None, 0))
 
 
 @dataclass
 class CommandPerformer:
     """Performs effects with ``rasdial`` and ``net use``; ``at`` is seconds since creation.
 
-    ``run``, ``clock`` and ``sleep`` are injectable so the command mapping can be tested on
-    any platform.
+    ``run``, ``add_connection``, ``clock`` and ``sleep`` are injectable so the mapping can
+    be tested on any platform.
     """
 
     entry: str
     user: str = ""
     password: str | None = None
     run: Runner = _run
+    add_connection: Mapper = _wnet_add_connection
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     _origin: float = field(init=False)
@@ -75,25 +98,18 @@ class CommandPerformer:
             return Succeeded(self._now())
         if isinstance(effect, Dial):
             argv = ["rasdial", effect.entry]
+            stdin = None
             if self.user:
-                argv += [self.user, self.password or ""]
-            done = self.run(argv)
-            code = done.returncode
+                # "*": rasdial prompts for the password, which goes to its standard input.
+                argv += [self.user, "*"]
+                stdin = f"{self.password or ''}\n"
+            code = self.run(argv, stdin).returncode
             return Succeeded(self._now()) if code == 0 else Failed(code, self._now())
         if isinstance(effect, AddConnection):
-            argv = ["net", "use", effect.remote]
-            if self.password:
-                argv.append(self.password)
-            if effect.user:
-                argv.append(f"/user:{effect.user}")
-            done = self.run(argv)
-            if done.returncode == 0:
-                return Succeeded(self._now())
-            match = _SYSTEM_ERROR.search(f"{done.stdout}\n{done.stderr}")
-            code = int(match.group(1)) if match else _UNEXPECTED_NETWORK_ERROR
-            return Failed(code, self._now())
+            code = self.add_connection(effect.remote, effect.user, self.password)
+            return Succeeded(self._now()) if code == 0 else Failed(code, self._now())
         if isinstance(effect, HangUp):
-            self.run(["rasdial", self.entry, "/disconnect"])
+            self.run(["rasdial", self.entry, "/disconnect"], None)
             return Succeeded(self._now())
         raise TypeError(f"cannot perform {effect!r}")
 

@@ -5,7 +5,8 @@ The package is a staircase of layers, each importing only those below it (the im
 contract in ``pyproject.toml`` enforces it): ``draws`` (seeds, streams, distributions) and
 ``sender`` -> ``scenario`` (the file language) -> ``world`` (the SimPy model) -> ``trial`` (one
 trial, one row) -> ``stats`` | ``report`` -> ``run`` (many trials, executors) -> ``studies`` |
-``check`` | ``bench`` -> ``plots`` | ``frames`` -> ``commands`` -> ``cli``.
+``check`` | ``bench`` | ``real`` (the real stack, paired with the model) -> ``plots`` |
+``frames`` -> ``commands`` -> ``cli``.
 """
 
 __version__ = "0.1.0"

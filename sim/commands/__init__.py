@@ -7,4 +7,4 @@ stays fast.
 """
 
 COMMANDS = ("run", "replay", "info", "sweep", "tune", "check", "search", "bench", "fit",
-            "sensitivity")
+            "sensitivity", "real")

@@ -45,6 +45,7 @@ __all__ = [
     "FAULT_KINDS",
     "FaultKind",
     "MILESTONES",
+    "ExpectRealSpec",
     "ExpectSpec",
     "FaultSpec",
     "LinkSpec",
@@ -457,6 +458,39 @@ class ExpectSpec(_Strict):
                 for bound in bounds]
 
 
+class ExpectRealSpec(_Strict):
+    """What ``rassim real`` must demonstrate: real against simulated, paired trial by trial.
+
+    Judged with the ``[expect]`` rule (``sim.check.expect``): only an interval wholly on the
+    right side of the bound passes. ``rate_diff`` and ``connect_diff`` bound the size of a
+    paired difference (real - simulated) from both sides: the whole interval must lie in
+    [-margin, +margin], an equivalence test.
+    """
+
+    trials: int | None = Field(default=None, ge=1, le=100_000,
+                               description="real trials to run (default: 100)")
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED,
+                             description="seed of the paired runs (default: the scenario's)")
+    scale: float | None = Field(default=None, ge=1, le=1000, allow_inf_nan=False,
+                                description="time scale k: real = model / k (default: 10)")
+    agreement: RateBounds | None = Field(
+        default=None, description="share of trials whose real and simulated outcome and final "
+        "code agree (Wilson 95% interval)")
+    rate_diff: RateBounds | None = Field(
+        default=None, description="largest |real - simulated| success or final-code rate, "
+        "paired (Newcombe 95% interval); e.g. \"<= 0.05\"")
+    connect_diff: DurationBounds | None = Field(
+        default=None, description="|mean paired difference| in time to connect, trials where "
+        "both connected (normal 95% interval); e.g. \"<= 3s\"")
+
+    @model_validator(mode="after")
+    def _states_something(self) -> ExpectRealSpec:
+        if self.agreement is None and self.rate_diff is None and self.connect_diff is None:
+            raise ValueError("states no expectation; add agreement = \">= 0.95\", rate_diff or "
+                             "connect_diff, or remove the [expect_real] table")
+        return self
+
+
 # --- search bounds (rassim search) ----------------------------------------------------------
 _DEFAULT_KINDS: tuple[FaultKind, ...] = ("link_outage",)
 
@@ -554,6 +588,9 @@ class Scenario(_Strict):
         "inherited through extends)")
     search: SearchSpec | None = Field(
         default=None, description="the fault schedules `rassim search` explores")
+    expect_real: ExpectRealSpec | None = Field(
+        default=None, description="bounds `rassim real` demonstrates: the real stack paired "
+        "with the simulation")
     fleet: FleetSpec | None = Field(
         default=None, description="many senders against one RAS server in each trial")
 
@@ -577,10 +614,11 @@ class Scenario(_Strict):
     def public_dict(self) -> dict[str, Any]:
         """The scenario as plain data with credentials redacted (for provenance output).
 
-        ``expect`` and ``search`` are left out: they state claims about the world and ways
-        to probe it, not the world, so adding them leaves the scenario's sha256 unchanged.
+        ``expect``, ``expect_real`` and ``search`` are left out: they state claims about the
+        world and ways to probe it, not the world, so adding them leaves the scenario's
+        sha256 unchanged.
         """
-        data = self.model_dump(mode="json", exclude={"expect", "search"})
+        data = self.model_dump(mode="json", exclude={"expect", "search", "expect_real"})
         if data["fleet"] is None:
             del data["fleet"]  # a lone sender's world, and its sha256, as before fleets
         if data["sender"].get("password") is not None:

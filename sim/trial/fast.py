@@ -49,7 +49,7 @@ from sim.world.link import LOST, Link
 from sim.world.netbt import NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, NamePath
 from sim.world.ports import CountedPorts
 from sim.world.smb import SESSION_STEPS, SESSION_TIMEOUT_CODE, SYN_BYTES
-from sim.world.stages import answered_in_time, dial_plan, query_wait, syn_waits, wins_served
+from sim.world.stages import answered_in_time, plan_dial, query_wait, syn_waits, wins_served
 from sim.world.trace import NULL_TRACER, NullTracer, Tracer
 
 __all__ = ["Clock", "Tie", "eligible", "run_fast_trial"]
@@ -209,15 +209,11 @@ class _World:
         if self.port and self.link.connected:
             return Succeeded(clock.now)
         self.dials += 1
-        draw = self._phase_draws.random
-        connect_, authenticate, project = (
-            spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
-        roll = self._failure_draws.random
-        rolls = (roll(), roll(), roll(), roll())
+        plan = plan_dial(spec, self._phase_draws, self._failure_draws)
         if not self.pool.take():
             raise Tie  # a lone sender always finds its port free; the event path decides
         self.port, self.port_since = True, clock.now
-        for _name, duration, code in dial_plan(spec, connect_, authenticate, project, rolls):
+        for _name, duration, code in plan.phases:
             clock.now = clock.now + duration
             if code:
                 self._free_port()

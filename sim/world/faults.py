@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.draws.streams import TrialStreams
+from sim.draws.streams import TrialStreams, UniformStream
 from sim.scenario.limits import HORIZON
 from sim.scenario.schema import FaultKind, FaultSpec
 from sim.world.board import FaultBoard
@@ -36,7 +36,16 @@ if TYPE_CHECKING:  # type-only: the link and the ports are built before the faul
     from sim.world.link import Line
     from sim.world.ports import PortPool
 
-__all__ = ["open_ended_notes", "start_faults", "unique_labels"]
+__all__ = ["draw_scheduled", "open_ended_notes", "start_faults", "unique_labels"]
+
+
+def draw_scheduled(spec: FaultSpec, stream: UniformStream) -> tuple[bool, float]:
+    """A scheduled fault's draws (rule 1): whether it happens in this trial and its duration
+    (infinite: to the end of the trial). Drawn first, whatever happens, so the draws are the
+    same in every trial; shared with the real testbed (``sim.real``)."""
+    happens = stream.random() < spec.probability
+    duration = spec.duration.ppf(stream.random()) if spec.duration else math.inf
+    return happens, duration
 
 def start_faults(env: simpy.Environment, specs: list[FaultSpec], board: FaultBoard,
                  streams: TrialStreams, milestones: dict[str, simpy.Event], line: Line,
@@ -90,9 +99,7 @@ def open_ended_notes(specs: list[FaultSpec]) -> list[str]:
 
 def _scheduled(env: simpy.Environment, spec: FaultSpec, stream: Any,
                milestones: dict[str, simpy.Event], window: Any) -> Generator[Any, Any, None]:
-    # Draw first, whatever happens, so the draws are the same in every trial.
-    happens = stream.random() < spec.probability
-    duration = spec.duration.ppf(stream.random()) if spec.duration else math.inf
+    happens, duration = draw_scheduled(spec, stream)
     milestone, offset = spec.schedule()
     if not happens:
         return

@@ -35,11 +35,17 @@ from sim.world.race import first_of
 from sim.world.stages import answered_in_time, query_wait, wins_served
 from sim.world.trace import Tracer
 
-__all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver"]
+__all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver", "draw_lag"]
 
 # [I] IP + UDP + NetBT name query / positive response, as they cross PPP.
 NAME_QUERY_BYTES = 78
 NAME_RESPONSE_BYTES = 90
+def draw_lag(lag: Distribution, stream: UniformStream) -> float:
+    """Connection n's name-path lag (rule 1): uniform n of the ``name_path`` stream. Shared
+    with the real testbed (``sim.real``), so real trial i meets simulated trial i's lags."""
+    return lag.ppf(stream.random())
+
+
 class NamePath:
     """When the remote side's name service and routes answer for the current connection."""
 
@@ -52,7 +58,7 @@ class NamePath:
         self.ready_at = math.inf
 
     def connect(self, at: float) -> None:
-        lag = self._lag.ppf(self._stream.random())
+        lag = draw_lag(self._lag, self._stream)
         self.ready_at = at + lag
         self._tracer.record(self.env.now, Source.NAME_PATH, NamePathEvent.LAG, lag=lag,
                             ready_at=self.ready_at)

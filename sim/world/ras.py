@@ -33,7 +33,7 @@ from sim.world.events import RasEvent, Source
 from sim.world.link import Link
 from sim.world.netbt import NamePath
 from sim.world.ports import PortPool
-from sim.world.stages import dial_plan
+from sim.world.stages import plan_dial
 from sim.world.trace import Tracer
 
 __all__ = ["RasServer"]
@@ -79,11 +79,7 @@ class RasServer:
             return Succeeded(env.now)
         self.dials += 1
         # Rule 3: the same draws for dial n, whatever happens.
-        draw = self._phase_draws.random
-        connect, authenticate, project = (
-            spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
-        roll = self._failure_draws.random
-        connect_roll, authenticate_roll, project_roll, pick = roll(), roll(), roll(), roll()
+        plan = plan_dial(spec, self._phase_draws, self._failure_draws)
 
         request = self.ports.take()
         if request is None:
@@ -97,9 +93,7 @@ class RasServer:
         self._port_since = env.now
         self._tracer.record(env.now, Source.RAS, RasEvent.PORT_TAKEN, in_use=self.ports.in_use)
 
-        plan = dial_plan(spec, connect, authenticate, project,
-                         (connect_roll, authenticate_roll, project_roll, pick))
-        for name, duration, code in plan:
+        for name, duration, code in plan.phases:
             self._tracer.record(env.now, Source.RAS, RasEvent.PHASE, phase=name)
             yield env.timeout(duration)
             if code:

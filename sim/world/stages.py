@@ -10,10 +10,13 @@ for bit (``tests/trial/test_fast_path.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sender.codes import ERROR_PPP_TIMEOUT
+from sim.draws.streams import UniformStream
 from sim.scenario.schema import PhaseFailure, RasSpec
 
-__all__ = ["DialPhase", "answered_in_time", "dial_plan", "query_wait",
+__all__ = ["DialPhase", "DialPlan", "plan_dial", "answered_in_time", "dial_plan", "query_wait",
            "syn_waits", "wins_served"]
 
 #: (phase name, duration, code: 0 when the phase succeeds).
@@ -44,6 +47,40 @@ def dial_plan(spec: RasSpec, connect: float, authenticate: float, project: float
         if code:
             break
     return tuple(plan)
+
+
+@dataclass(frozen=True, slots=True)
+class DialPlan:
+    """What dial n will do, drawn at its start (``sim.world.ras`` rule 3): each phase as
+    (name, seconds, code), where a non-zero code ends the dial with that code after the
+    phase's seconds. Phases after a failing one are not listed."""
+
+    phases: tuple[DialPhase, ...]
+
+    @property
+    def code(self) -> int:
+        """The dial's failure code, 0 when it reaches Connected."""
+        return self.phases[-1][2]
+
+    @property
+    def seconds(self) -> float:
+        """From the dial's start to Connected or to its failure (ports permitting)."""
+        return sum(duration for _, duration, _ in self.phases)
+
+
+def plan_dial(spec: RasSpec, phase_draws: UniformStream,
+              failure_draws: UniformStream) -> DialPlan:
+    """Draw dial n's plan: three uniforms of ``phase_draws`` (phase times) and four of
+    ``failure_draws`` (three failure rolls and the code pick), whatever happens next.
+
+    Shared by the SimPy RAS server, the fast path and the real testbed (``sim.real``), so
+    every path dials trial i exactly alike."""
+    draw = phase_draws.random
+    connect, authenticate, project = (
+        spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
+    roll = failure_draws.random
+    rolls = (roll(), roll(), roll(), roll())
+    return DialPlan(dial_plan(spec, connect, authenticate, project, rolls))
 
 
 def wins_served(now: float, ready_at: float, wins_unavailable: bool) -> bool:
