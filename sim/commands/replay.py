@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.commands.common import EXIT_OK, check_count
+from sim.commands.common import EXIT_OK, BadInput, check_count
 from sim.report.terminal import inert
 
 __all__ = ["register"]
@@ -26,13 +26,15 @@ def register(commands: Any) -> None:
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument("--trial", type=int, metavar="I", help="trial index (0 is the first)")
     which.add_argument("--trials", metavar="A-B",
-                       help="with --format log: the Sender.log of trials A to B, one after "
-                       "the other (for `rassim fit` round trips)")
+                       help="with --format log or raslog: the log of trials A to B, one "
+                       "after the other (for `rassim fit` round trips)")
     replay.add_argument("--policy", help="use this policy preset instead of the scenario's")
-    replay.add_argument("--format", choices=("timeline", "log", "jsonl"), default="timeline",
-                        help="timeline (every event), log (Sender.log lines) or jsonl")
+    replay.add_argument("--format", choices=("timeline", "log", "raslog", "jsonl"),
+                        default="timeline",
+                        help="timeline (every event), log (Sender.log lines), raslog (the RAS "
+                        "connection log: RasDial states, for `rassim fit --ras-log`) or jsonl")
     replay.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM:SS",
-                        help="with --format log: stamp each line as SMS 2.0 does "
+                        help="with --format log or raslog: stamp each line as SMS 2.0 does "
                         "($$<component><date time><thread>), t = 0 at this wall-clock time")
     replay.add_argument("--plot", type=Path, metavar="FILE.png",
                         help="also draw the trial's timeline to this picture (.png, .svg or "
@@ -67,6 +69,15 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     if args.format == "jsonl":
         _say("\n".join(jsonl(recorder.events)))
         return EXIT_OK
+    if args.format == "raslog":
+        # why: lazy, so `rassim --help` and the other commands start without it
+        from sim.report.ras_log import ras_log
+
+        if scenario.fleet is not None:
+            raise BadInput("--format raslog writes one sender's RAS log; this scenario is a "
+                           "fleet (use --format timeline)")
+        _say("\n".join(ras_log(recorder.events, entry=scenario.sender.entry)))
+        return EXIT_OK
     if args.format == "log":
         if scenario.fleet is None:
             _say("\n".join(sender_log(recorder.events, server=scenario.sender.server,
@@ -98,7 +109,7 @@ def _logs(args: argparse.Namespace) -> int:
     # why: lazy, so `rassim --help` and the other commands start without it
     from datetime import datetime
 
-    from sim.commands.common import BadInput
+    from sim.report.ras_log import RAS_COMPONENT, ras_log
     from sim.report.render import sender_log
     from sim.report.sms_log import component_for, stamp, trial_header
     from sim.scenario.loader import load_scenario
@@ -106,8 +117,8 @@ def _logs(args: argparse.Namespace) -> int:
     from sim.trial.trial import run_trial
     from sim.world.trace import Recorder
 
-    if args.format != "log":
-        raise BadInput("--trials and --clock go with --format log; add --format log")
+    if args.format not in ("log", "raslog"):
+        raise BadInput("--trials and --clock go with --format log or raslog; add --format log")
     if args.plot is not None:
         raise BadInput("--plot draws one trial; use --trial I instead of --trials")
     first = last = args.trial
@@ -133,13 +144,16 @@ def _logs(args: argparse.Namespace) -> int:
         raise BadInput("--trials and --clock write one site's Sender.log; this scenario is a "
                        "fleet (use --trial I --format log for its per-site logs)")
     seed = scenario.seed if args.seed is None else args.seed
-    component = component_for(scenario.profile)
+    component = (component_for(scenario.profile) if args.format == "log" else RAS_COMPONENT)
     offset = 0.0
     for trial in range(first, last + 1):
         recorder = Recorder()
         run_trial(scenario, loaded.policy, seed, trial, recorder)
-        lines = sender_log(recorder.events, server=scenario.sender.server,
-                           site=scenario.sender.site)
+        if args.format == "log":
+            lines = sender_log(recorder.events, server=scenario.sender.server,
+                               site=scenario.sender.site)
+        else:
+            lines = ras_log(recorder.events, entry=scenario.sender.entry)
         if clock is None:
             print(trial_header(trial))
         else:

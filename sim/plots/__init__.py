@@ -1,4 +1,4 @@
-"""Pictures of rassim results (matplotlib, an optional extra: ``pip install 'rassim[plot]'``).
+"""Pictures of rassim results (matplotlib, an optional extra: ``pip install -e '.[plot]'``).
 
 Every function takes data (trace events, DataFrames from ``sim.frames``, summaries) and an
 optional matplotlib ``ax``, and returns the Figure it drew on. Figures are built on an Agg

@@ -23,7 +23,7 @@ from sim.report.atomic import OutputError, atomic_path, check_writable
 __all__ = ["PLOT_SUFFIXES", "check_plot_path", "require_matplotlib", "save"]
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")
-INSTALL_HINT = "install the plot extra: pip install 'rassim[plot]'"
+INSTALL_HINT = "install the plot extra: pip install -e '.[plot]'"
 
 
 def require_matplotlib(what: str = "sim.plots") -> None:

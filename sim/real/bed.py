@@ -45,7 +45,7 @@ __all__ = ["CLIENT_IP", "SERVER_IP", "Testbed", "Unavailable", "preflight"]
 SERVER_IP = "10.231.1.2"
 CLIENT_IP = "10.231.1.1"
 INSTALL = ("apt-get install -y --no-install-recommends samba iproute2 && "
-           "pip install 'rassim[real]'")
+           "pip install -e '.[real]'")
 
 _CLONE_NEWNET = 0x40000000
 _TUNSETIFF = 0x400454CA

@@ -268,7 +268,7 @@ class DaskExecutor(_Closing):
             from distributed import Client
         except ImportError:
             raise ExecutorError(
-                "--dask needs dask.distributed; install it with pip install 'rassim[cluster]'"
+                "--dask needs dask.distributed; install it with pip install -e '.[cluster]'"
             ) from None
         self.address = address
         try:

@@ -4,7 +4,9 @@ Rules:
 
 1. A parameter is a named knob of the world (``PARAMETERS``): a lognormal's ``median`` or
    ``spread`` (p95 / median), an exponential's ``mean``, a NetBT timer, a dial phase's
-   median or failure rate, the policy's ``settle``. Its range is ``low:high`` (durations
+   median, spread or mean and its failure rate, a stochastic link outage's
+   ``mean_interval`` and duration (``ADDED_OUTAGE`` when the scenario has none), the
+   policy's ``settle``. Its range is ``low:high`` (durations
    with units). Every value a sample may take is validated by the scenario schema at both
    ends before any trial runs, so a range outside the schema's limits, or an empty one,
    is bad input (``ScenarioError`` naming the parameter and the fix).
@@ -32,9 +34,9 @@ from sim.draws.distributions import Exponential, LogNormal
 from sim.draws.units import parse_duration
 from sim.run.runner import run_trials
 from sim.scenario.loader import LoadedScenario, ScenarioError
-from sim.scenario.schema import NetbtSpec, PhaseFailure, Scenario
+from sim.scenario.schema import FaultSpec, NetbtSpec, PhaseFailure, Scenario
 
-__all__ = ["DEFAULT_PARAMETERS", "PARAMETERS", "Parameter", "SensitivityResult",
+__all__ = ["ADDED_OUTAGE", "DEFAULT_PARAMETERS", "PARAMETERS", "Parameter", "SensitivityResult",
            "parse_ranges", "read_ranges", "sensitivity"]
 
 World = tuple[Scenario, RetryPolicy]
@@ -121,6 +123,51 @@ def _failure_rate(phase: str) -> Callable[[Scenario, RetryPolicy, float], World]
     return set_
 
 
+#: The stochastic link outage added when a scenario has none and an outage knob is varied
+#: [I]: one an hour on average, lasting exponential(mean 30s). Only the knob varied departs
+#: from it.
+ADDED_OUTAGE: dict[str, Any] = {"kind": "link_outage", "name": "sensitivity-outage",
+                                "mean_interval": "1h",
+                                "duration": {"dist": "exponential", "mean": "30s"}}
+
+
+def _outage(knob: str) -> Callable[[Scenario, RetryPolicy, float], World]:
+    """``faults.link_outage.mean_interval`` or ``.duration`` (the duration's typical value:
+    an exponential's mean, a lognormal's median keeping its spread, a constant's value) of
+    the scenario's first stochastic link outage, or of ``ADDED_OUTAGE`` when it has none."""
+    name = f"faults.link_outage.{knob}"
+
+    def set_(scenario: Scenario, policy: RetryPolicy, value: float) -> World:
+        faults = list(scenario.faults)
+        index = next((i for i, f in enumerate(faults)
+                      if f.kind == "link_outage" and f.mean_interval is not None), None)
+        old = (FaultSpec.model_validate(ADDED_OUTAGE) if index is None else faults[index])
+        data = old.model_dump(exclude_none=True)
+        data["mean_interval"] = f"{old.mean_interval!r}s"
+        data.pop("duration")
+        duration: Any = old.duration
+        if knob == "mean_interval":
+            data["mean_interval"] = f"{value!r}s"
+        elif isinstance(duration, Exponential):
+            duration = {"dist": "exponential", "mean": f"{value!r}s"}
+        elif isinstance(duration, LogNormal):
+            duration = _lognormal(duration, name, median=value)
+        else:
+            duration = f"{value!r}s"
+        data["duration"] = duration
+        try:
+            new = FaultSpec.model_validate(data)
+        except ValueError as error:
+            raise ScenarioError(f"{name} = {value:g}: {_first(error)}") from None
+        if index is None:
+            faults.append(new)
+        else:
+            faults[index] = new
+        return scenario.model_copy(update={"faults": faults}), policy
+
+    return set_
+
+
 def _settle(scenario: Scenario, policy: RetryPolicy, value: float) -> World:
     try:
         return scenario, policy.replace(settle=value)
@@ -137,10 +184,14 @@ PARAMETERS: dict[str, Parameter] = {p.name: p for p in [
     Parameter("netbt.name_query_timeout", _netbt("name_query_timeout")),
     Parameter("netbt.name_query_count", _netbt("name_query_count"), integer=True,
               duration=False),
-    Parameter("ras.connect.median", _dist_knob("ras", "connect", "median")),
-    Parameter("ras.authenticate.median", _dist_knob("ras", "authenticate", "median")),
-    Parameter("ras.project.median", _dist_knob("ras", "project", "median")),
-    Parameter("ras.connect_failure.rate", _failure_rate("connect"), duration=False),
+    *(Parameter(f"ras.{phase}.{knob}", _dist_knob("ras", phase, knob),
+                duration=knob != "spread")
+      for phase in ("connect", "authenticate", "project")
+      for knob in ("median", "spread", "mean")),
+    *(Parameter(f"ras.{phase}_failure.rate", _failure_rate(phase), duration=False)
+      for phase in ("connect", "authenticate", "project")),
+    Parameter("faults.link_outage.mean_interval", _outage("mean_interval")),
+    Parameter("faults.link_outage.duration", _outage("duration")),
     Parameter("policy.settle", _settle),
 ]}
 

@@ -360,7 +360,7 @@ def test_missing_matplotlib_says_which_extra_to_install(
     code = main(["replay", str(UNPATCHED), "--trial", "0", "--plot", str(tmp_path / "x.png")])
     assert code == 2 and list(tmp_path.iterdir()) == []
     assert ("rassim: error: --plot: needs matplotlib, which is not installed; install the "
-            "plot extra: pip install 'rassim[plot]'") in capsys.readouterr().err
+            "plot extra: pip install -e '.[plot]'") in capsys.readouterr().err
     with pytest.raises(AttributeError):
         plots.no_such_plot  # noqa: B018
 

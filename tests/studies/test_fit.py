@@ -220,4 +220,168 @@ def test_missing_extra_gives_the_install_hint(tmp_path: Path, monkeypatch: pytes
     log = tmp_path / "Sender.log"
     log.write_text("     0.000s  Dialing RAS phonebook entry BOSTON #INTER.\n", encoding="utf-8")
     assert main(["fit", str(log), "--out", str(tmp_path / "s.toml")]) == 2
-    assert "pip install 'rassim[calibrate]'" in capsys.readouterr().err
+    assert "pip install -e '.[calibrate]'" in capsys.readouterr().err
+
+
+# --- RAS connection logs, the dial, fault patterns (issue 17, second pass) ------------------
+PHASE_WORLD = """
+name = "constant-phases"
+[sender.policy]
+preset = "connras-fix"
+[ras]
+connect = "4s"
+authenticate = "{auth}"
+authenticate_timeout = "3s"
+project = "1.5s"
+connect_failure = {{ rate = 0.0 }}
+authenticate_failure = {{ rate = {auth_rate}, codes = [691] }}
+[name_path]
+lag = "0s"
+"""
+
+
+@pytest.mark.parametrize(("auth", "auth_rate", "expected"), [
+    # Every phase completes: its state lines bound it exactly.
+    ("2s", 0.0, [("connect", 4.0, 0), ("authenticate", 2.0, 0), ("project", 1.5, 0)]),
+    # Authentication fails by its rate at the end of its time.
+    ("2s", 1.0, [("connect", 4.0, 0), ("authenticate", 2.0, 691)]),
+    # Authentication outlasts its 3 s timer: 718 at the timer.
+    ("5s", 0.0, [("connect", 4.0, 0), ("authenticate", 3.0, 718)]),
+])
+def test_ras_log_states_give_exact_phase_times(tmp_path: Path, auth: str, auth_rate: float,
+                                               expected: list[tuple[str, float, int]]) -> None:
+    from sim.studies.fit.raslog import parse_ras_log
+
+    scenario = tmp_path / "world.toml"
+    scenario.write_text(PHASE_WORLD.format(auth=auth, auth_rate=auth_rate), encoding="utf-8")
+    for extra in ((), ("--clock", CLOCK)):
+        # replay_log asks for --format log; the later --format raslog wins (argparse).
+        log = replay_log(tmp_path, scenario, "0-1", "--format", "raslog", *extra,
+                         name="ras.log")
+        parsed = parse_ras_log(log)
+        assert parsed.unplaced == 0 and parsed.form == ("sms" if extra else "rassim")
+        dial = parsed.dials[0]
+        got = [(p.name, round((p.end or 0) - p.start, 3), p.code) for p in dial.phases]
+        assert got == expected
+        assert dial.code == expected[-1][2]
+
+
+def test_dial_fit_from_ras_log_and_from_sender_log(tmp_path: Path) -> None:
+    from sim.studies.fit.dial import fit_ras_dials, fit_sender_dials
+    from sim.studies.fit.logparse import Dial
+    from sim.studies.fit.raslog import Phase, RasDialRecord
+
+    spec = load_scenario(TRUTH).scenario.ras.model_copy(update={"authenticate_timeout": 3.0})
+    dials = []
+    for i in range(40):
+        t = 100.0 * i
+        connect = 2.0 + (i % 7) * 0.5
+        phases = [Phase("connect", t, t + connect, 651 if i % 10 == 0 else 0)]
+        if i % 10:
+            auth = 3.0 if i % 10 == 5 else 1.0 + (i % 3) * 0.25
+            phases.append(Phase("authenticate", t + connect, t + connect + auth,
+                                718 if i % 10 == 5 else 0))
+        dials.append(RasDialRecord(t, phases[-1].end, phases[-1].code, phases))
+    dials.append(RasDialRecord(5000.0, 5002.0, 676, []))  # no free port
+    fit = fit_ras_dials(dials, spec, resamples=20)
+    assert fit.no_port == 1
+    assert (fit.rates["connect"].failures, fit.rates["connect"].trials) == (4, 40)
+    assert fit.rates["connect"].codes == ((651, 4),)
+    # 718 at exactly the 3 s timer: a time-out, right-censored, out of the rate.
+    auth = fit.rates["authenticate"]
+    assert (auth.failures, auth.trials, auth.timeouts) == (0, 32, 4)
+    assert fit.times["authenticate"].censored.kinds() == {"exact": 32, "interval": 0,
+                                                          "right": 4, "left": 0}
+    assert "project: not fitted" in " ".join(fit.notes)
+    # Sender.log alone: one span, failures right-censored, the port refusal left out.
+    sender = fit_sender_dials([Dial(d.start, d.end, d.code) for d in dials], spec,
+                              resamples=20)
+    assert sender.no_port == 1 and sender.rates["dial"].failures == 8
+    assert sender.times["dial"].censored.kinds()["right"] == 8
+    assert "cannot be separated" in sender.notes[0]
+
+
+def test_fault_patterns_are_left_out_with_a_count(tmp_path: Path) -> None:
+    from sim.studies.fit.faults import screen
+
+    head = ("     0.000s  Dialing RAS phonebook entry BOSTON #INTER.\n"
+            "     5.000s  RAS connection to BOSTON #INTER established.\n")
+
+    def attempt(start: float, took: float, code: int) -> str:
+        result = ("Connected to \\\\DSSMS\\SMS_SITE." if code == 0 else
+                  f"Error during WNetAddConnection2 to \\\\DSSMS\\SMS_SITE ({code}).")
+        return (f"{start:10.3f}s  Trying the No. 1 address (out of 1)\n"
+                f"{start + took:10.3f}s  {result}\n")
+
+    trials = {
+        "clean": attempt(5, 6.75, 53) + attempt(12, 1.0, 0),
+        "after": attempt(5, 1.0, 0) + attempt(10, 6.75, 53),
+        "tcp": attempt(5, 52.0, 53),
+        "link": attempt(5, 3.0, 64),
+    }
+    text = "".join(f"--- trial {i} ---\n{head}{body}" for i, body in enumerate(trials.values()))
+    log = tmp_path / "Sender.log"
+    log.write_text(text, encoding="utf-8")
+    world = load_scenario(TRUTH).scenario
+    bounds = allowance(world)
+    assert bounds.give_up == pytest.approx(6.75)  # 3 x 1.5 s WINS + 3 x 0.75 s broadcast
+    result = screen(parse_log(log).connections, bounds)
+    assert len(result.kept) == 1 and result.kept[0].trial == 0
+    assert result.excluded == {"after": 1, "tcp": 1, "link": 1}
+    assert "3 connection(s) left out" in result.lines()[0]
+    out = tmp_path / "site.toml"
+    capture = io.StringIO()
+    with contextlib.redirect_stdout(capture):
+        code = main(["fit", str(log), "--scenario", str(TRUTH), "--out", str(out),
+                     "--resamples", "20"])
+    # The one clean connection brackets the lag; the report and the file say what was
+    # left out and why.
+    assert code == 0
+    assert "3 connection(s) left out" in capture.getvalue()
+    assert "1 x 53 after the name had resolved" in capture.getvalue()
+    text = out.read_text(encoding="utf-8")
+    assert "#   3 connection(s) left out of the lag fit" in text
+    assert "1 connections used" in text
+
+
+def test_fit_with_a_ras_log_writes_the_phases(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    world = ROOT / "tests" / "data" / "fit" / "dial-phases.toml"
+    log = replay_log(tmp_path, world, "0-79", "--clock", CLOCK)
+    ras = replay_log(tmp_path, world, "0-79", "--format", "raslog", "--clock", CLOCK,
+                     name="ras.log")
+    out = tmp_path / "site.toml"
+    assert main(["fit", str(log), "--ras-log", str(ras), "--scenario", str(world), "--out",
+                 str(out), "--resamples", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert "connect failures:" in printed and "no connection shows a fault pattern" in printed
+    import hashlib
+    text = out.read_text(encoding="utf-8")
+    assert hashlib.sha256(ras.read_bytes()).hexdigest() in text
+    fitted = load_scenario(out).scenario
+    assert fitted.ras.connect.dist == "lognormal"
+    assert fitted.ras.connect_failure.rate > 0
+    assert set(fitted.ras.connect_failure.codes) <= {629, 651}
+    assert main(["run", str(out), "--trials", "30"]) == 0
+    # Without the RAS log the dial is reported from Sender.log, not written.
+    assert main(["fit", str(log), "--scenario", str(world), "--out", str(out),
+                 "--resamples", "20"]) == 0
+    assert "NOT written as settings" in out.read_text(encoding="utf-8")
+    assert load_scenario(out).scenario.ras == load_scenario(world).scenario.ras
+
+
+def test_bad_ras_logs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    log = replay_log(tmp_path, TRUTH, "0-9")
+    ras = tmp_path / "ras.log"
+    for text, message in [
+        ("     0.000s  RasDial A: RASCS_OpenPort\n     1.000s  RasDial B: RASCS_OpenPort\n",
+         "more than one site"),
+        ("     0.000s  RasDial A: RASCS_Connected (already connected)\n", "no RasDial in it"),
+        ("2024 hello\n", "not a RAS connection log line"),
+    ]:
+        ras.write_text(text, encoding="utf-8")
+        out = tmp_path / "site.toml"
+        assert main(["fit", str(log), "--ras-log", str(ras), "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0] and str(ras) in err[0], err
+        assert not out.exists()

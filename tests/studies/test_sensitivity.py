@@ -73,3 +73,35 @@ def test_sobol_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     lines = [line for line in out.splitlines() if line.startswith(("name_path", "link"))]
     assert lines[0].startswith("name_path.lag.median")  # the lag moves 53 far more
     assert plot.stat().st_size > 10_000
+
+
+def test_outage_knobs_add_an_outage_or_vary_the_scenarios() -> None:
+    from sim.studies.sensitivity import ADDED_OUTAGE, PARAMETERS
+
+    loaded = load_scenario(UNPATCHED)
+    assert not loaded.scenario.faults
+    set_interval = PARAMETERS["faults.link_outage.mean_interval"].set
+    scenario, _ = set_interval(loaded.scenario, loaded.policy, 600.0)
+    (fault,) = scenario.faults
+    assert (fault.kind, fault.name, fault.mean_interval) == ("link_outage",
+                                                             ADDED_OUTAGE["name"], 600.0)
+    assert fault.duration is not None and fault.duration.describe() == "exponential(mean 30s)"
+    # Varying the duration of the outage the scenario now has keeps its interval.
+    scenario, _ = PARAMETERS["faults.link_outage.duration"].set(scenario, loaded.policy, 90.0)
+    (fault,) = scenario.faults
+    assert fault.mean_interval == 600.0 and fault.duration is not None
+    assert fault.duration.describe() == "exponential(mean 90s)"
+    with pytest.raises(ScenarioError, match="faults.link_outage.mean_interval = 0.5"):
+        set_interval(loaded.scenario, loaded.policy, 0.5)
+
+
+def test_outages_and_phase_knobs_move_the_answer() -> None:
+    # Outages every 2 minutes, lasting 5 minutes, fail most connections; every 10 hours,
+    # almost none. The knob's effect is large and exact on common seeds.
+    loaded = load_scenario(UNPATCHED)
+    ranges = parse_ranges("faults.link_outage.mean_interval=2m:10h,"
+                          "ras.authenticate.spread=1.5:3,faults.link_outage.duration=5m:6m")
+    result = sensitivity(loaded, ranges, samples=3, trials=40)
+    success = result.indices["success rate"]
+    assert success["faults.link_outage.mean_interval"][0] > 0.1
+    assert success["faults.link_outage.mean_interval"][0] > success["ras.authenticate.spread"][0]

@@ -110,11 +110,14 @@ class Censored:
         return len(self.low)
 
     def kinds(self) -> dict[str, int]:
-        """How many intervals are two-sided, right-censored and left-censored."""
+        """How many values are exact (lo == hi: a dial phase's time) and how many intervals
+        are two-sided, right-censored and left-censored."""
+        exact = sum(1 for lo, h in zip(self.low, self.high, strict=True) if lo == h)
         right = sum(1 for h in self.high if math.isinf(h))
         left = sum(1 for lo, h in zip(self.low, self.high, strict=True)
-                   if lo == 0.0 and not math.isinf(h))
-        return {"interval": self.used - right - left, "right": right, "left": left}
+                   if lo == 0.0 and not math.isinf(h) and lo != h)
+        return {"exact": exact, "interval": self.used - right - left - exact, "right": right,
+                "left": left}
 
 
 def censor(connections: Sequence[Connection], bounds: Allowance) -> Censored:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-__all__ = ["Attempt", "Connection", "Dial", "LogError", "ParsedLog", "parse_log"]
+__all__ = ["Attempt", "Connection", "Dial", "LogError", "LogLine", "ParsedLog", "parse_log",
+           "read_lines"]
 
 _SMS = re.compile(r"^(?P<text>.*?)~?\s*\$\$<(?P<component>[^<>]*)><(?P<stamp>[^<>]*)>"
                   r"<thread=(?P<thread>[^<>]*)>\s*$")
@@ -136,16 +137,16 @@ def _sms_time(path: Path, number: int, text: str) -> float:
 _EPOCH = datetime(1970, 1, 1)
 
 
-def _form_of(path: Path, number: int, line: str) -> str:
+def _form_of(path: Path, number: int, line: str, what: str) -> str:
     if _FLEET.match(line.strip()):
         return "rassim"
     if _SMS.match(line) or _SMS_START.search(line):
         return "sms"
     if _VIRTUAL.match(line) or _TRIAL.match(line):
         return "rassim"
-    raise LogError(f"{path}:{number}: not a Sender.log line ({line.strip()[:60]!r}); rassim "
-                   "reads SMS 2.0's form (message ~  $$<component><date time><thread=...>) "
-                   "and `rassim replay --format log` output")
+    raise LogError(f"{path}:{number}: not a {what} line ({line.strip()[:60]!r}); rassim "
+                   "reads SMS 2.0's line form (message ~  $$<component><date time>"
+                   "<thread=...>) and `rassim replay --format log` output")
 
 
 class _Builder:
@@ -219,26 +220,37 @@ class _Builder:
                                f"{', '.join(sorted(seen))}); split it into one file per site")
 
 
-def parse_log(path: Path) -> ParsedLog:
-    """Read ``path`` (rules 1 to 3). Raises ``LogError`` for bad input."""
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One line with content: its number, time (None for a ``--- trial N ---`` separator,
+    whose number is then in ``trial``), message and the raw text."""
+
+    number: int
+    t: float | None
+    text: str
+    raw: str
+    trial: int = 0
+
+
+def read_lines(path: Path, *, what: str = "Sender.log") -> tuple[str, list[LogLine]]:
+    """The form of ``path`` (``"sms"`` or ``"rassim"``) and its lines in order, with rule 3's
+    checks on each line's form and time. ``what`` names the kind of log in messages."""
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as error:
         raise LogError(f"{path}: cannot read it ({error.strerror or error})") from None
-    parsed: ParsedLog | None = None
-    builder: _Builder | None = None
+    form: str | None = None
+    out: list[LogLine] = []
     last = -float("inf")
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        if parsed is None or builder is None:
-            parsed = ParsedLog(path=path, form=_form_of(path, number, line))
-            builder = _Builder(parsed)
-        parsed.lines += 1
+        if form is None:
+            form = _form_of(path, number, line, what)
         if _FLEET.match(line.strip()):
             raise LogError(f"{path}:{number}: a fleet's logs (one per sender site) in one file; "
                            "split it into one file per site")
-        if parsed.form == "sms":
+        if form == "sms":
             match = _SMS.match(line)
             if match is None:
                 raise LogError(f"{path}:{number}: the line has no complete SMS suffix "
@@ -249,7 +261,7 @@ def parse_log(path: Path) -> ParsedLog:
         else:
             trial = _TRIAL.match(line.strip())
             if trial is not None:
-                builder.new_trial(int(trial.group(1)))
+                out.append(LogLine(number, None, "", line, int(trial.group(1))))
                 last = -float("inf")
                 continue
             virtual = _VIRTUAL.match(line)
@@ -264,9 +276,22 @@ def parse_log(path: Path) -> ParsedLog:
                            "against the line before); rassim needs one sender's lines in the "
                            "order they were written")
         last = t
-        builder.feed(number, t, message, line)
-    if parsed is None or builder is None:
-        raise LogError(f"{path}: the file is empty; give a Sender.log")
+        out.append(LogLine(number, t, message, line))
+    if form is None:
+        raise LogError(f"{path}: the file is empty; give a {what}")
+    return form, out
+
+
+def parse_log(path: Path) -> ParsedLog:
+    """Read ``path`` (rules 1 to 3). Raises ``LogError`` for bad input."""
+    form, lines = read_lines(path)
+    parsed = ParsedLog(path=path, form=form, lines=len(lines))
+    builder = _Builder(parsed)
+    for line in lines:
+        if line.t is None:
+            builder.new_trial(line.trial)
+            continue
+        builder.feed(line.number, line.t, line.text, line.raw)
     builder.check_one_site()
     if not any(c.attempts for c in parsed.connections):
         raise LogError(f"{path}: no usable connection (no RAS connection with a "
