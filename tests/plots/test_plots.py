@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import itertools
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -355,7 +356,7 @@ def test_missing_matplotlib_says_which_extra_to_install(
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "matplotlib" else real(name, *a))
-    with pytest.raises(OutputError, match=r"pip install 'rassim\[plot\]'"):
+    with pytest.raises(OutputError, match=re.escape("pip install -e '.[plot]'")):
         plots.require_matplotlib()
     code = main(["replay", str(UNPATCHED), "--trial", "0", "--plot", str(tmp_path / "x.png")])
     assert code == 2 and list(tmp_path.iterdir()) == []
