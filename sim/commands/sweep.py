@@ -87,6 +87,7 @@ def open_executor_for(args: argparse.Namespace) -> Any:
 
 def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.report.output import check_output_path
+    from sim.run.interrupts import deferred_interrupts
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.grid import load_grid
@@ -147,8 +148,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         where = executor.describe()
     report = sweep_report(result, provenance)
     if args.out is not None:
-        write_rows(args.out, report["policies"],
-                   {k: v for k, v in report.items() if k != "policies"})
+        # Marked as ``rassim run`` marks its rows (sim.report.output rule 3); published whole
+        # with its sidecar, or not at all, even if Ctrl-C arrives meanwhile.
+        metadata = {k: v for k, v in report.items() if k != "policies"}
+        metadata["complete"] = not result.interrupted
+        with deferred_interrupts():
+            write_rows(args.out, report["policies"], metadata)
     plotted = False
     if args.plot is not None and not result.interrupted and report["trials"] > 0:
         from sim.plots import save, sweep_figure

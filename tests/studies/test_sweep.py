@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import statistics
@@ -222,7 +223,12 @@ def test_cli_json_csv_and_parquet(tmp_path: Path, small_grid: Path,
         rows = list(csv.DictReader(handle))
     assert [r["policy"] for r in rows] == names
     assert float(rows[2]["diff"]) == report["policies"][2]["diff"]
+    # The CSV's provenance is in its sidecar, bound to it by the CSV's sha256.
+    sidecar = json.loads((tmp_path / "table.csv.meta.json").read_text(encoding="utf-8"))
+    assert sidecar["complete"] is True and sidecar["interrupted"] is False
+    assert sidecar["csv_sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.toml", "table.csv",
+                                                         "table.csv.meta.json",
                                                          "table.parquet"]
 
 
