@@ -49,16 +49,23 @@ class RowSink:
         check_output_path(path)
         self.path = path
         self._provenance = provenance
-        self._tmp = temp_beside(path)
+        try:
+            self._tmp = temp_beside(path)
+        except OSError as error:
+            raise OutputError(f"--out {os_error(error, path)}") from None
         self.rows = 0
+        self._batch_bytes = 0
         self._parquet: Any = None
         self._csv_file: IO[bytes] | None = None
         self._csv_text: HashingText | None = None
         self._csv: Any = None
         try:
             self._open()
+        except OSError as error:  # a Parquet header on a full disk
+            self.abort()
+            raise OutputError(f"--out {os_error(error, path, len(b'PAR1'))}") from None
         except BaseException:  # Ctrl-C too: opening a Parquet file first imports pyarrow
-            self._tmp.unlink(missing_ok=True)
+            self.abort()
             raise
 
     def _open(self) -> None:
@@ -88,9 +95,17 @@ class RowSink:
         try:
             self._write(results)
         except OSError as error:  # a full disk (sim.report.atomic rule 4)
-            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            size = self._needed()
             self.abort()
             raise OutputError(f"--out {os_error(error, self.path, size)}") from None
+
+    def _needed(self) -> int | None:
+        """The bytes the file needed when a write failed: all handed to a CSV (it buffers),
+        or for Parquet what is on disk plus the failing batch's in-memory size."""
+        if self._csv_text is not None:
+            return self._csv_text.size
+        on_disk = self._tmp.stat().st_size if self._tmp.exists() else 0
+        return on_disk + self._batch_bytes or None
 
     def _write(self, results: Iterable[TrialResult]) -> None:
         rows = [r.as_row() for r in results]
@@ -99,7 +114,9 @@ class RowSink:
             import pyarrow as pa
 
             if rows:
-                self._parquet.write_table(pa.Table.from_pylist(rows, schema=self._schema))
+                table = pa.Table.from_pylist(rows, schema=self._schema)
+                self._batch_bytes = table.nbytes
+                self._parquet.write_table(table)
         else:
             self._csv.writerows(rows)
 
@@ -125,7 +142,7 @@ class RowSink:
         try:
             self._commit(interrupted)
         except OSError as error:  # a full disk (sim.report.atomic rule 4)
-            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            size = self._needed()
             self.abort()
             raise OutputError(f"--out {os_error(error, self.path, size)}") from None
         except BaseException:  # the sidecar's OutputError, a Ctrl-C: no temporary file left
@@ -153,8 +170,14 @@ class RowSink:
                      sha256=self._csv_text.sha256, size=self._csv_text.size, option="--out")
 
     def abort(self) -> None:
-        """Close and delete the temporary file; the destination is untouched."""
+        """Close and delete the temporary file; the destination is untouched.
+
+        Closing flushes what is buffered, which fails again on a full disk: that error is
+        the one already being reported, so it is dropped here.
+        """
         try:
             self._close()
+        except OSError:
+            self._parquet = self._csv_file = None
         finally:
             self._tmp.unlink(missing_ok=True)

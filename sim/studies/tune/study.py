@@ -220,7 +220,7 @@ def _sqlite_path(url: str) -> Path | None:
 def storage_error(url: str, error: BaseException, *, resumable: bool,
                   doing: str = "use") -> StorageError:
     """One line for a storage fault (rule 6): a full disk says so and how to resume."""
-    cause = getattr(error, "orig", None) or error  # SQLAlchemy wraps the driver's error
+    cause = _driver_error(error)
     code = getattr(cause, "sqlite_errorcode", None)
     path = _sqlite_path(url)
     full = ((code is not None and code & 0xFF == _SQLITE_FULL)
@@ -236,6 +236,16 @@ def storage_error(url: str, error: BaseException, *, resumable: bool,
                             f"free some space{again}")
     first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
     return StorageError(f"--storage {url}: cannot {doing} it: {first[:200]}")
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The innermost error: Optuna wraps SQLAlchemy's, which wraps the driver's (``orig``)."""
+    for _ in range(8):  # a bounded walk down the chain
+        inner = getattr(error, "orig", None) or error.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        error = inner
+    return error
 
 
 def _nearly_full(directory: Path) -> bool:
@@ -298,6 +308,7 @@ def tune(scenario: Scenario, scenario_sha256: str, space: Space, settings: TuneS
          executor: Executor, *, on_candidate: Callable[[Candidate], None] | None = None,
          on_progress: Callable[[int], None] | None = None) -> TuneResult:
     """Run (or resume) the study until it has ``settings.n_trials`` finished candidates."""
+    from optuna.exceptions import StorageInternalError
     from sqlalchemy.exc import SQLAlchemyError
 
     began = time.perf_counter()
@@ -305,7 +316,7 @@ def tune(scenario: Scenario, scenario_sha256: str, space: Space, settings: TuneS
     try:
         return _tune(study, scenario, space, settings, executor, began,
                      on_candidate=on_candidate, on_progress=on_progress)
-    except (SQLAlchemyError, sqlite3.Error) as error:  # a full disk mid-study (rule 6)
+    except (SQLAlchemyError, sqlite3.Error, StorageInternalError) as error:  # rule 6
         raise storage_error(settings.storage, error, resumable=True, doing="write") from None
 
 
