@@ -91,7 +91,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.grid import load_grid
-    from sim.studies.sweep import run_sweep, sweep_report, write_rows
+    from sim.studies.sweep import check_grid_work, run_sweep, sweep_report, write_rows
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -114,6 +114,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        f"{args.file} has no [fleet] table; require success_rate, rate_<code>, "
                        "a connect-time quantile or a mean instead")
     grid = load_grid(args.grid, loaded.policy, baseline=args.baseline)
+    check_grid_work(loaded.scenario, grid)  # every policy's trials end (sim.scenario.limits)
     if args.out is not None:
         check_output_path(args.out)
     if args.plot is not None:

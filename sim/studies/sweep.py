@@ -37,10 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.draws.units import shorten
 from sim.report.atomic import write_atomic
 from sim.report.sidecar import write_pair
 from sim.run.executors import Executor
 from sim.run.runner import run_batch
+from sim.scenario.limits import work_problem, worst_case_work
+from sim.scenario.loader import ScenarioError
 from sim.scenario.policy_fields import CODE_FIELDS, POLICY_FIELDS, by_name
 from sim.scenario.schema import Scenario
 from sim.stats.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
@@ -49,8 +52,8 @@ from sim.stats.policy_metrics import METRICS, Tally, metrics_of
 from sim.stats.sequential import Decision, Requirement, look_z
 from sim.studies.grid import Grid
 
-__all__ = ["ROW_COLUMNS", "SweepResult", "run_sweep", "sweep_report", "sweep_rows",
-           "write_rows"]
+__all__ = ["ROW_COLUMNS", "SweepResult", "check_grid_work", "run_sweep", "sweep_report",
+           "sweep_rows", "write_rows"]
 
 #: The leading columns of every sweep row (rule 3); the policy's fields follow.
 ROW_COLUMNS: tuple[str, ...] = (
@@ -87,6 +90,15 @@ class SweepResult:
     looks: int = 0
 
 
+def check_grid_work(scenario: Scenario, grid: Grid) -> None:
+    """``ScenarioError`` with the estimate when a trial under any of the grid's policies could
+    take more than ``sim.scenario.limits.MAX_WORK`` steps (refused before any trial runs)."""
+    worst = max(grid.policies, key=lambda policy: sum(worst_case_work(scenario, policy)))
+    problem = work_problem(scenario, worst)
+    if problem is not None:
+        raise ScenarioError(f"{grid.path}: policy {shorten(worst.name)}: {problem}")
+
+
 def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
               trials: int | None = None, precision: float | None = None,
               require: Requirement | None = None,
@@ -100,6 +112,7 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
     """
     if sum(x is not None for x in (trials, precision, require)) != 1:
         raise ValueError("give exactly one of trials, precision and require")
+    check_grid_work(scenario, grid)
     if require is not None:
         return _run_decisions(scenario, grid, require, seed=seed, executor=executor,
                               max_trials=max_trials, first_batch=first_batch,

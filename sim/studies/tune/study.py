@@ -312,6 +312,7 @@ def tune(scenario: Scenario, scenario_sha256: str, space: Space, settings: TuneS
     from sqlalchemy.exc import SQLAlchemyError
 
     began = time.perf_counter()
+    space.check_work(scenario)  # before the study is opened or any trial runs
     study = _open_study(scenario, scenario_sha256, space, settings)
     try:
         return _tune(study, scenario, space, settings, executor, began,
