@@ -58,6 +58,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from sender.codes import ERROR_BAD_NETPATH, symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import parse_duration
+from sim.report.sidecar import read_sidecar
 from sim.run.executors import LocalExecutor
 from sim.run.runner import default_workers, run_trials, trial_cost
 from sim.scenario.loader import (
@@ -201,7 +202,9 @@ def trials_frame(scenario: ScenarioLike, trials: int | None = None, seed: int | 
 def read_rows(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A ``rassim run --out`` file (.csv or .parquet) as a trials frame (rule 2).
 
-    For Parquet, ``df.attrs["rassim"]`` holds the provenance stored in the file.
+    ``df.attrs["rassim"]`` holds the provenance stored in a Parquet file or in a CSV's
+    sidecar (``<name>.meta.json``); a sidecar that does not match its CSV (another run's,
+    ``sim.report.sidecar`` rule 2) raises ``SidecarMismatch``.
     """
     path = Path(path)
     if path.suffix.lower() == ".parquet":
@@ -215,8 +218,12 @@ def read_rows(path: str | os.PathLike[str]) -> pd.DataFrame:
             frame.attrs["rassim"] = json.loads(meta)
         return frame
     if path.suffix.lower() == ".csv":
-        return _normalise(pd.read_csv(path, dtype={"codes": str, "faults": str},
-                                      keep_default_na=False, na_values={"connect_time": [""]}))
+        provenance = read_sidecar(path)  # SidecarMismatch if the pair is not one run's
+        frame = _normalise(pd.read_csv(path, dtype={"codes": str, "faults": str},
+                                       keep_default_na=False, na_values={"connect_time": [""]}))
+        if provenance is not None:
+            frame.attrs["rassim"] = provenance
+        return frame
     raise ValueError(f"{path}: expected a .csv or .parquet file written by rassim run --out")
 
 

@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from sim.check.check import ScenarioCheck
-from sim.report.atomic import atomic_path, check_writable
+from sim.report.atomic import check_writable, write_atomic
 
 __all__ = ["check_junit_path", "junit_xml", "write_junit"]
 
@@ -68,6 +68,4 @@ def junit_xml(checks: list[ScenarioCheck]) -> bytes:
 
 def write_junit(path: Path, checks: list[ScenarioCheck]) -> None:
     """Write the report atomically: a temporary file beside ``path``, then a rename."""
-    data = junit_xml(checks)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+    write_atomic(path, junit_xml(checks), "--junit")

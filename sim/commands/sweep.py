@@ -92,10 +92,11 @@ def open_executor_for(args: argparse.Namespace) -> Any:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     # why: lazy, so `rassim --help` and the other commands start without it
     from sim.report.output import check_output_path
+    from sim.run.interrupts import deferred_interrupts
     from sim.scenario.loader import load_scenario
     from sim.scenario.schema import MAX_SEED, MAX_TRIALS
     from sim.studies.grid import load_grid
-    from sim.studies.sweep import run_sweep, sweep_report, write_rows
+    from sim.studies.sweep import check_grid_work, run_sweep, sweep_report, write_rows
 
     check_count("trials", args.trials, 1, MAX_TRIALS)
     check_count("seed", args.seed, 0, MAX_SEED)
@@ -119,6 +120,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
                        f"{args.file} has no [fleet] table; require success_rate, rate_<code>, "
                        "a connect-time quantile or a mean instead")
     grid = load_grid(args.grid, loaded.policy, baseline=args.baseline)
+    check_grid_work(loaded.scenario, grid)  # every policy's trials end (sim.scenario.limits)
     if args.out is not None:
         check_output_path(args.out)
     if args.plot is not None:
@@ -154,8 +156,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         where = executor.describe()
     report = sweep_report(result, provenance)
     if args.out is not None:
-        write_rows(args.out, report["policies"],
-                   {k: v for k, v in report.items() if k != "policies"})
+        # Marked as ``rassim run`` marks its rows (sim.report.output rule 3); published whole
+        # with its sidecar, or not at all, even if Ctrl-C arrives meanwhile.
+        metadata = {k: v for k, v in report.items() if k != "policies"}
+        metadata["complete"] = not result.interrupted
+        with deferred_interrupts():
+            write_rows(args.out, report["policies"], metadata)
     plotted = False
     if args.plot is not None and not result.interrupted and report["trials"] > 0:
         # why: sim.plots draws with the optional plot extra (matplotlib); only --plot needs it

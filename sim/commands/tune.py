@@ -127,6 +127,7 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     requirements, objectives = _goals(args)
     loaded = load_scenario(args.file)
     space = load_space(args.space, loaded.policy)
+    space.check_work(loaded.scenario)  # every candidate's trials end (sim.scenario.limits)
     storage = _storage(args)
     scenario = loaded.scenario
     settings = TuneSettings(requirements, objectives, args.n_trials, args.min_trials,

@@ -4,9 +4,10 @@ Rules (as for ``--out`` files, ``sim.report.output``):
 
 1. ``check_plot_path`` runs before any trial: a bad suffix, a missing or unwritable
    directory is an ``OutputError`` (exit 2 from the CLI), found before minutes of simulation.
-2. ``save`` renders into a temporary file in the destination's directory and renames it over
-   the destination only when complete; on any error the temporary file is removed and the
-   destination is untouched. A reader never sees half a PNG.
+2. ``save`` renders the picture in memory, then writes it to a temporary file in the
+   destination's directory and renames it over the destination only when complete; on any
+   error the temporary file is removed and the destination is untouched. A reader never
+   sees half a PNG, and a full disk's message says how many bytes were needed.
 3. None of this imports matplotlib: a CLI can check a path, and say that the ``plot`` extra
    is missing, before it runs anything.
 """
@@ -14,11 +15,12 @@ Rules (as for ``--out`` files, ``sim.report.output``):
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 from pathlib import Path
 from typing import Any
 
-from sim.report.atomic import OutputError, atomic_path, check_writable
+from sim.report.atomic import OutputError, check_writable, write_atomic
 
 __all__ = ["PLOT_SUFFIXES", "check_plot_path", "require_matplotlib", "save"]
 
@@ -48,7 +50,8 @@ def save(fig: Any, path: str | os.PathLike[str], *, dpi: int = 150,
     ``OutputError`` before anything is rendered.
     """
     path = check_plot_path(path, option)
-    with atomic_path(path) as tmp:
-        # bbox_inches="tight": labels at the figure edge are never cut off.
-        fig.savefig(tmp, format=path.suffix.lower().lstrip("."), dpi=dpi, bbox_inches="tight")
+    picture = io.BytesIO()
+    # bbox_inches="tight": labels at the figure edge are never cut off.
+    fig.savefig(picture, format=path.suffix.lower().lstrip("."), dpi=dpi, bbox_inches="tight")
+    write_atomic(path, picture.getvalue(), option)
     return path

@@ -18,6 +18,8 @@ Rules:
    saying what happened and how many bytes were being written, never a traceback.
 5. Temporary files are named ``.<name>.<pid>.<random>.tmp``: the pid says whose they are,
    so only those of processes that no longer run are removed as stale.
+6. Whatever can be rendered in memory first (tables, reports, pictures) is, and then written
+   with ``write_atomic``: a full disk then says exactly how many bytes were needed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 from sender.errors import UserError
 
 __all__ = ["OutputError", "atomic_path", "check_writable", "os_error", "publish",
-           "temp_beside"]
+           "temp_beside", "write_atomic"]
 
 
 class OutputError(UserError):
@@ -137,19 +139,31 @@ def publish(tmp: Path, path: Path) -> None:
 
 
 @contextmanager
-def atomic_path(path: Path, suffix: str = ".tmp") -> Iterator[Path]:
-    """Yield a temporary path to write; publish it over ``path`` if the block succeeds."""
+def atomic_path(path: Path, suffix: str = ".tmp", *, option: str | None = None,
+                size: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path to write; publish it over ``path`` if the block succeeds.
+
+    ``option`` (``--out``...) starts an error's message; ``size``, when the caller knows
+    it, is the byte count a full disk's message gives (else what was written so far).
+    """
+    prefix = f"{option} " if option else ""
     try:
         tmp = temp_beside(path, suffix)
     except OSError as error:
-        raise OutputError(os_error(error, path)) from None
+        raise OutputError(prefix + os_error(error, path, size)) from None
     try:
         yield tmp
         publish(tmp, path)
     except OSError as error:  # a full disk above all (rule 4)
-        raise OutputError(os_error(error, path, _size(tmp))) from None
+        raise OutputError(prefix + os_error(error, path, size or _size(tmp))) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: bytes, option: str | None = None) -> None:
+    """Write ``data`` to ``path`` through ``atomic_path`` (rules 1, 4 and 6)."""
+    with atomic_path(path, option=option, size=len(data)) as tmp:
+        tmp.write_bytes(data)
 
 
 def _size(path: Path) -> int | None:

@@ -8,7 +8,8 @@ Rules:
    destination only on ``commit``; ``abort`` deletes it. A reader never sees a half file.
 3. Every row file carries the run's provenance (scenario sha256, seed, policy, version)
    and whether it is ``complete``: Parquet in its schema metadata under ``rassim``, CSV
-   (which has nowhere to put it) in a sidecar ``<name>.meta.json`` written beside it.
+   (which has nowhere to put it) in a sidecar ``<name>.meta.json`` written beside it,
+   which carries the CSV's sha256 and is published first (``sim.report.sidecar``).
 4. An interrupted run still publishes a complete, valid file of the trials that finished,
    marked ``"complete": false`` with the number of trials it holds.
 """
@@ -29,6 +30,7 @@ from sim.report.atomic import (
     publish,
     temp_beside,
 )
+from sim.report.sidecar import HashingText, publish_pair, sidecar_of
 from sim.trial.results import ROW_FIELDS, TrialResult
 
 __all__ = ["OutputError", "RowSink", "check_output_path"]
@@ -47,15 +49,23 @@ class RowSink:
         check_output_path(path)
         self.path = path
         self._provenance = provenance
-        self._tmp = temp_beside(path)
+        try:
+            self._tmp = temp_beside(path)
+        except OSError as error:
+            raise OutputError(f"--out {os_error(error, path)}") from None
         self.rows = 0
+        self._batch_bytes = 0
         self._parquet: Any = None
-        self._csv_file: IO[str] | None = None
+        self._csv_file: IO[bytes] | None = None
+        self._csv_text: HashingText | None = None
         self._csv: Any = None
         try:
             self._open()
+        except OSError as error:  # a Parquet header on a full disk
+            self.abort()
+            raise OutputError(f"--out {os_error(error, path, len(b'PAR1'))}") from None
         except BaseException:  # Ctrl-C too: opening a Parquet file first imports pyarrow
-            self._tmp.unlink(missing_ok=True)
+            self.abort()
             raise
 
     def _open(self) -> None:
@@ -77,17 +87,26 @@ class RowSink:
             assert tuple(self._schema.names) == ROW_FIELDS
             self._parquet = pq.ParquetWriter(str(self._tmp), self._schema)
         else:
-            self._csv_file = open(self._tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            self._csv = csv.DictWriter(self._csv_file, fieldnames=ROW_FIELDS)
+            self._csv_file = open(self._tmp, "wb")  # noqa: SIM115
+            self._csv_text = HashingText(self._csv_file)
+            self._csv = csv.DictWriter(self._csv_text, fieldnames=ROW_FIELDS)
             self._csv.writeheader()
 
     def write(self, results: Iterable[TrialResult]) -> None:
         try:
             self._write(results)
         except OSError as error:  # a full disk (sim.report.atomic rule 4)
-            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            size = self._needed()
             self.abort()
             raise OutputError(f"--out {os_error(error, self.path, size)}") from None
+
+    def _needed(self) -> int | None:
+        """The bytes the file needed when a write failed: all handed to a CSV (it buffers),
+        or for Parquet what is on disk plus the failing batch's in-memory size."""
+        if self._csv_text is not None:
+            return self._csv_text.size
+        on_disk = self._tmp.stat().st_size if self._tmp.exists() else 0
+        return on_disk + self._batch_bytes or None
 
     def _write(self, results: Iterable[TrialResult]) -> None:
         rows = [r.as_row() for r in results]
@@ -97,7 +116,9 @@ class RowSink:
             import pyarrow as pa
 
             if rows:
-                self._parquet.write_table(pa.Table.from_pylist(rows, schema=self._schema))
+                table = pa.Table.from_pylist(rows, schema=self._schema)
+                self._batch_bytes = table.nbytes
+                self._parquet.write_table(table)
         else:
             self._csv.writerows(rows)
 
@@ -116,17 +137,19 @@ class RowSink:
     @property
     def sidecar(self) -> Path | None:
         """Where a CSV's provenance goes (None for Parquet, which holds its own)."""
-        return None if self.path.suffix.lower() == ".parquet" else \
-            self.path.with_name(self.path.name + ".meta.json")
+        return None if self.path.suffix.lower() == ".parquet" else sidecar_of(self.path)
 
     def commit(self, *, interrupted: bool = False) -> None:
         """Close and atomically move the finished file into place (rules 2 to 4)."""
         try:
             self._commit(interrupted)
         except OSError as error:  # a full disk (sim.report.atomic rule 4)
-            size = self._tmp.stat().st_size if self._tmp.exists() else None
+            size = self._needed()
             self.abort()
             raise OutputError(f"--out {os_error(error, self.path, size)}") from None
+        except BaseException:  # the sidecar's OutputError, a Ctrl-C: no temporary file left
+            self.abort()
+            raise
 
     def _commit(self, interrupted: bool) -> None:
         self._close()
@@ -138,19 +161,26 @@ class RowSink:
 
             table = pq.read_table(self._tmp)
             marked = {"rassim": json.dumps(self._provenance_of(complete=False), sort_keys=True)}
-            with atomic_path(self.path) as tmp:
+            with atomic_path(self.path, option="--out") as tmp:
                 pq.write_table(table.replace_schema_metadata(marked), str(tmp))
             self._tmp.unlink(missing_ok=True)
             return
-        if self.sidecar is not None:
-            with atomic_path(self.sidecar) as tmp:
-                tmp.write_text(json.dumps(self._provenance_of(complete=not interrupted),
-                                          indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        publish(self._tmp, self.path)
+        if self.sidecar is None:
+            publish(self._tmp, self.path)
+            return
+        assert self._csv_text is not None
+        publish_pair(self._tmp, self.path, self._provenance_of(complete=not interrupted),
+                     sha256=self._csv_text.sha256, size=self._csv_text.size, option="--out")
 
     def abort(self) -> None:
-        """Close and delete the temporary file; the destination is untouched."""
+        """Close and delete the temporary file; the destination is untouched.
+
+        Closing flushes what is buffered, which fails again on a full disk: that error is
+        the one already being reported, so it is dropped here.
+        """
         try:
             self._close()
+        except OSError:
+            self._parquet = self._csv_file = None
         finally:
             self._tmp.unlink(missing_ok=True)

@@ -16,7 +16,9 @@ would take days of computing. So:
    stochastic fault windows up to the horizon, plus every sender's map attempts (the
    policy's ``attempts_per_dial x max_dials x (site_retries + 1)``) times the messages of
    one attempt (name queries, broadcasts, SYNs, the SMB exchanges). A scenario over it is
-   refused with the estimate, before any trial runs.
+   refused with the estimate, before any trial runs; so is a sweep with a grid policy over
+   it, and a tune whose search space's largest candidate (every searched field that
+   bounds the steps at its highest value) is over it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import math
 from sender.policy import RetryPolicy
 from sim.scenario.schema import Scenario
 
-__all__ = ["HORIZON", "MAX_WORK", "work_problem", "worst_case_work"]
+__all__ = ["HORIZON", "MAX_WORK", "work_problem", "work_problem_of", "worst_case_work",
+           "worst_case_work_of"]
 
 HORIZON = 30 * 86400.0
 MAX_WORK = 100_000_000
@@ -35,20 +38,32 @@ _SMB_STEPS = 6  # session, negotiate, session setup, tree connect, dial phases: 
 
 def worst_case_work(scenario: Scenario, policy: RetryPolicy) -> tuple[int, int]:
     """(fault windows, sender steps): upper bounds for one trial (rule 2)."""
+    return worst_case_work_of(scenario, policy.attempts_per_dial, policy.max_dials,
+                              policy.site_retries)
+
+
+def worst_case_work_of(scenario: Scenario, attempts_per_dial: int, max_dials: int,
+                       site_retries: int) -> tuple[int, int]:
+    """``worst_case_work`` for a policy given by the three fields that bound its steps, so
+    that the largest candidate of a search space can be bounded without building it."""
     windows = sum(math.ceil(HORIZON / fault.mean_interval) for fault in scenario.faults
                   if fault.mean_interval is not None)
     netbt, tcp = scenario.netbt, scenario.tcp
     per_map = (netbt.name_query_count + (netbt.bcast_query_count if netbt.broadcast_fallback
                                          else 0)
                + tcp.max_connect_retransmissions + 1 + _SMB_STEPS)
-    maps = policy.attempts_per_dial * policy.max_dials * (policy.site_retries + 1)
+    maps = attempts_per_dial * max_dials * (site_retries + 1)
     senders = scenario.fleet.senders if scenario.fleet is not None else 1
     return windows, senders * maps * per_map
 
 
 def work_problem(scenario: Scenario, policy: RetryPolicy) -> str | None:
     """Why a trial of ``scenario`` under ``policy`` could take too long, or None."""
-    windows, steps = worst_case_work(scenario, policy)
+    return work_problem_of(scenario, *worst_case_work(scenario, policy))
+
+
+def work_problem_of(scenario: Scenario, windows: int, steps: int) -> str | None:
+    """``work_problem`` for the bounds ``worst_case_work`` gave."""
     if windows + steps <= MAX_WORK:
         return None
     if windows >= steps:

@@ -26,7 +26,7 @@ from typing import Any
 
 from sender.codes import symbol_of
 from sim import __version__
-from sim.report.atomic import publish, temp_beside
+from sim.report.atomic import atomic_path
 from sim.scenario.loader import load_scenario, parse_toml, read_text_file, resolve_path
 from sim.studies.search import Found, SearchProblem, ms_text, run_with
 from sim.trial.results import TrialResult
@@ -37,6 +37,10 @@ from sim.world.trace import Recorder
 __all__ = ["default_path", "write_found"]
 
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class _NotReproduced(Exception):
+    """This form of the file did not reproduce the failure (rule 2): try the next."""
 
 
 def default_path(source: Path, found: Found) -> Path:
@@ -58,14 +62,15 @@ def write_found(problem: SearchProblem, found: Found, out: Path, *, command: str
              if event.source == Source.FAULT and event.kind == FaultEvent.BEGIN}
     for absolute in (True, False):
         text = _text(problem, found, out, began if absolute else None, command, policy)
-        tmp = temp_beside(out, suffix=".toml")
+        data = text.encode("utf-8")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            if _reproduces(tmp, found, problem.seed):
-                publish(tmp, out)
-                return
-        finally:
-            tmp.unlink(missing_ok=True)
+            with atomic_path(out, suffix=".toml", option="--out", size=len(data)) as tmp:
+                tmp.write_bytes(data)
+                if not _reproduces(tmp, found, problem.seed):
+                    raise _NotReproduced  # leaves the block unpublished, the file removed
+            return
+        except _NotReproduced:
+            continue
     raise AssertionError(f"the scenario written for {out} does not reproduce the failure "
                          "the search found; this is a bug in rassim, please report it")
 

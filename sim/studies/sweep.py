@@ -21,12 +21,14 @@ Rules:
    ``connect_diff`` in time to connect (s; in a fleet, the makespan), over the
    ``connect_pairs`` trials where both connected (``sim.stats.paired`` rule 5).
 4. Output files are written to a temporary file and renamed into place (``sim.report.output``
-   rule 2).
+   rule 2); a CSV's provenance goes into its sidecar (``sim.report.sidecar``). The
+   provenance says ``complete`` (false for an interrupted sweep, as for ``rassim run``).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import time
@@ -35,9 +37,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.report.atomic import atomic_path
+from sim.draws.units import shorten
+from sim.report.atomic import write_atomic
+from sim.report.sidecar import write_pair
 from sim.run.executors import Executor
 from sim.run.runner import run_batch
+from sim.scenario.limits import work_problem, worst_case_work
+from sim.scenario.loader import ScenarioError
 from sim.scenario.policy_fields import CODE_FIELDS, POLICY_FIELDS, by_name
 from sim.scenario.schema import Scenario
 from sim.stats.adaptive import FIRST_BATCH, Precision, batch_ends, half_width, precision_status
@@ -46,8 +52,8 @@ from sim.stats.policy_metrics import METRICS, Tally, metrics_of
 from sim.stats.sequential import Decision, Requirement, look_z
 from sim.studies.grid import Grid
 
-__all__ = ["ROW_COLUMNS", "SweepResult", "run_sweep", "sweep_report", "sweep_rows",
-           "write_rows"]
+__all__ = ["ROW_COLUMNS", "SweepResult", "check_grid_work", "run_sweep", "sweep_report",
+           "sweep_rows", "write_rows"]
 
 #: The leading columns of every sweep row (rule 3); the policy's fields follow.
 ROW_COLUMNS: tuple[str, ...] = (
@@ -84,6 +90,15 @@ class SweepResult:
     looks: int = 0
 
 
+def check_grid_work(scenario: Scenario, grid: Grid) -> None:
+    """``ScenarioError`` with the estimate when a trial under any of the grid's policies could
+    take more than ``sim.scenario.limits.MAX_WORK`` steps (refused before any trial runs)."""
+    worst = max(grid.policies, key=lambda policy: sum(worst_case_work(scenario, policy)))
+    problem = work_problem(scenario, worst)
+    if problem is not None:
+        raise ScenarioError(f"{grid.path}: policy {shorten(worst.name)}: {problem}")
+
+
 def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
               trials: int | None = None, precision: float | None = None,
               require: Requirement | None = None,
@@ -97,6 +112,7 @@ def run_sweep(scenario: Scenario, grid: Grid, *, seed: int, executor: Executor,
     """
     if sum(x is not None for x in (trials, precision, require)) != 1:
         raise ValueError("give exactly one of trials, precision and require")
+    check_grid_work(scenario, grid)
     if require is not None:
         return _run_decisions(scenario, grid, require, seed=seed, executor=executor,
                               max_trials=max_trials, first_batch=first_batch,
@@ -310,28 +326,31 @@ def _arrow_types() -> dict[str, Any]:
     return types  # every other column is a float64 (a None is a null)
 
 
-def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any]) -> None:
+def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any],
+               option: str = "--out") -> None:
     """Write ``rows`` as CSV or Parquet (by suffix) atomically (rule 4).
 
-    Parquet files carry ``metadata`` as JSON under the key ``rassim``. Call
+    Parquet files carry ``metadata`` as JSON under the key ``rassim``; a CSV carries it in
+    its sidecar (``sim.report.sidecar``). The file is rendered in memory first, so a full
+    disk's message says how many bytes were needed. Call
     ``sim.report.output.check_output_path`` first, before spending time on trials.
     """
-    with atomic_path(path) as tmp:
-        columns = list(rows[0]) if rows else list(ROW_COLUMNS)
-        if path.suffix.lower() == ".parquet":
-            # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
-            import pyarrow as pa
-            import pyarrow.parquet as pq
+    columns = list(rows[0]) if rows else list(ROW_COLUMNS)
+    if path.suffix.lower() == ".parquet":
+        # why: pyarrow is slow to import (~0.3 s); only Parquet files need it
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-            types = _arrow_types()
-
-            schema = pa.schema([(c, types.get(c, pa.float64())) for c in columns])
-            table = pa.Table.from_pylist(rows, schema=schema)
-            table = table.replace_schema_metadata(
-                {"rassim": json.dumps(metadata, sort_keys=True)})
-            pq.write_table(table, str(tmp))
-        else:
-            with open(tmp, "w", newline="", encoding="utf-8") as out:
-                writer = csv.DictWriter(out, fieldnames=columns)
-                writer.writeheader()
-                writer.writerows(rows)
+        types = _arrow_types()
+        schema = pa.schema([(c, types.get(c, pa.float64())) for c in columns])
+        table = pa.Table.from_pylist(rows, schema=schema)
+        table = table.replace_schema_metadata({"rassim": json.dumps(metadata, sort_keys=True)})
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink)
+        write_atomic(path, sink.getvalue().to_pybytes(), option)
+    else:
+        text = io.StringIO(newline="")
+        writer = csv.DictWriter(text, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_pair(path, text.getvalue().encode("utf-8"), metadata, option)

@@ -341,8 +341,8 @@ def test_bad_plot_paths_are_output_errors(tmp_path: Path, name: str, fragment: s
 
 def test_a_failing_render_leaves_no_file(tmp_path: Path) -> None:
     class Broken:
-        def savefig(self, path: Any, **kwargs: Any) -> None:
-            Path(path).write_bytes(b"half")
+        def savefig(self, target: Any, **kwargs: Any) -> None:
+            target.write(b"half")  # rendered into memory (sim.plots._files rule 2)
             raise RuntimeError("renderer crashed")
 
     with pytest.raises(RuntimeError):

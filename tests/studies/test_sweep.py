@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import statistics
@@ -222,7 +223,12 @@ def test_cli_json_csv_and_parquet(tmp_path: Path, small_grid: Path,
         rows = list(csv.DictReader(handle))
     assert [r["policy"] for r in rows] == names
     assert float(rows[2]["diff"]) == report["policies"][2]["diff"]
+    # The CSV's provenance is in its sidecar, bound to it by the CSV's sha256.
+    sidecar = json.loads((tmp_path / "table.csv.meta.json").read_text(encoding="utf-8"))
+    assert sidecar["complete"] is True and sidecar["interrupted"] is False
+    assert sidecar["csv_sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.toml", "table.csv",
+                                                         "table.csv.meta.json",
                                                          "table.parquet"]
 
 
@@ -290,3 +296,34 @@ def test_parquet_policy_columns_have_the_policy_types(tmp_path: Path,
     assert rows["pre-fix"]["budget_tokens"] is None  # a None stays a null, not a NaN
     assert [rows[r["policy"]][n] for r in report["policies"] for n in POLICY_FIELDS] == \
         [r[n] for r in report["policies"] for n in POLICY_FIELDS]
+
+
+class InterruptingContext(Interrupting):
+    def __enter__(self) -> InterruptingContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def test_an_interrupted_sweep_csv_is_marked_like_a_run(
+        tmp_path: Path, small_grid: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Interrupted after a few jobs: the table holds the whole chunks done, the same count
+    # for every policy, and its sidecar says it is not complete (as rassim run's does).
+    from sim.commands import sweep as sweep_command
+    from sim.report.sidecar import read_sidecar
+
+    monkeypatch.setattr(sweep_command, "open_executor_for",
+                        lambda args: InterruptingContext(after=4))
+    out = tmp_path / "table.csv"
+    code = main(["sweep", str(UNPATCHED), "--grid", str(small_grid), "--trials", "1000",
+                 "--json", "--out", str(out)])
+    report = json.loads(capsys.readouterr().out)
+    done = report["trials"]
+    assert code == 130 and report["interrupted"] and 0 < done < 1000
+    meta = read_sidecar(out)  # checked against the CSV's sha256
+    assert meta is not None and meta["complete"] is False and meta["interrupted"] is True
+    assert meta["trials"] == done
+    with out.open(newline="", encoding="utf-8") as handle:
+        assert {row["trials"] for row in csv.DictReader(handle)} == {str(done)}

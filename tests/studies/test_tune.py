@@ -41,7 +41,7 @@ from sim.studies.tune.goals import (
     rank_key,
 )
 from sim.studies.tune.space import Space, load_space
-from sim.studies.tune.study import StudyMismatch, TuneSettings, best_toml, tune
+from sim.studies.tune.study import StorageError, StudyMismatch, TuneSettings, best_toml, tune
 from sim.trial.trial import run_trial
 from tests.helpers.worlds import zero_world
 
@@ -389,3 +389,57 @@ def test_cli_study_with_other_settings_is_bad_input(tmp_path: Path,
     capsys.readouterr()
     assert main([*base, "--seed", "9"]) == 2
     assert "was created with different seed" in capsys.readouterr().err
+
+
+# --- a full disk mid-study (issue 16, class 5) ------------------------------------------
+def test_a_full_disk_mid_study_is_one_line_and_the_study_resumes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # In process, on any machine: the third candidate's commit fails as SQLite fails on a
+    # full disk. What was committed stays; the same settings resume the study exactly.
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from sim.studies.tune import study as study_module
+
+    real_tell = study_module._tell
+    told = {"n": 0}
+
+    def tell(*args: Any, **kwargs: Any) -> Any:
+        told["n"] += 1
+        if told["n"] == 3:
+            raise OperationalError("INSERT ...", {}, sqlite3.OperationalError(
+                "database or disk is full"))
+        return real_tell(*args, **kwargs)
+
+    monkeypatch.setattr(study_module, "_tell", tell)
+    with pytest.raises(StorageError) as caught:
+        run(tmp_path, 6)
+    assert str(caught.value) == (
+        f"--storage sqlite:///{tmp_path / 'study.db'}: no space left on the device of "
+        f"{tmp_path}; free some space; run the same command again to resume the study")
+    monkeypatch.setattr(study_module, "_tell", real_tell)
+    resumed = run(tmp_path, 6)
+    assert comparable(resumed) == comparable(run(tmp_path, 6, db="straight.db"))
+
+
+def test_a_real_full_disk_mid_study(tmp_path: Path) -> None:
+    # For real (root): the disk fills up after the second candidate; the study stops with
+    # one line, and once there is room again it resumes to the uninterrupted study.
+    from tests.helpers.full_disk import FILLER, fill, full_disk
+
+    with full_disk(tmp_path, "4m", filled=False) as disk:
+        s = settings(disk, 5)
+        seen = {"n": 0}
+
+        def fill_after_two(_: Any) -> None:
+            seen["n"] += 1
+            if seen["n"] == 2:
+                fill(disk)
+
+        with pytest.raises(StorageError, match=r"no space left on the device of .*; free "
+                                               r"some space; run the same command again"):
+            run(disk, 5, settings=s, on_candidate=fill_after_two)
+        (disk / FILLER).unlink()
+        resumed = run(disk, 5, settings=s)
+        assert comparable(resumed) == comparable(run(tmp_path, 5, db="straight.db"))

@@ -85,3 +85,51 @@ def test_shipped_scenarios_are_far_below_the_bound(path: Path) -> None:
     windows, steps = worst_case_work(loaded.scenario, loaded.policy)
     assert windows + steps < MAX_WORK / 100
     assert work_problem(loaded.scenario, RetryPolicy()) is None
+
+
+def big_fleet(tmp_path: Path) -> Path:
+    """1,000 senders under one map each: fine; 10,000 maps each would not be."""
+    path = tmp_path / "fleet.toml"
+    path.write_text(
+        f'extends = "{ROOT / "scenarios" / "fleet-retry-storm.toml"}"\n'
+        '[fleet]\nsenders = 1000\n[sender.policy]\npreset = "connras-fix"\n'
+        "max_dials = 1\nattempts_per_dial = 1\n", encoding="utf-8")
+    return path
+
+
+def test_a_sweep_with_a_grid_policy_over_the_bound_is_refused_up_front(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli import main
+
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[vary]\nattempts_per_dial = [1, 100]\nmax_dials = [1, 100]\n',
+                    encoding="utf-8")
+    out = tmp_path / "table.csv"
+    code = main(["sweep", str(big_fleet(tmp_path)), "--grid", str(grid), "--trials", "10",
+                 "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith(f"rassim: error: {grid}: policy ")
+    assert "attempts_per_dial=100 max_dials=100" in err
+    assert "one trial could take up to 160,000,000 simulated steps" in err
+    assert not out.exists()
+
+
+def test_a_tune_whose_largest_candidate_is_over_the_bound_is_refused_up_front(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli import main
+
+    space = tmp_path / "space.toml"
+    space.write_text("[params]\nattempts_per_dial = { low = 1, high = 100 }\n"
+                     "max_dials = [1, 2, 100]\n", encoding="utf-8")
+    db = tmp_path / "study.db"
+    code = main(["tune", str(big_fleet(tmp_path)), "--space", str(space), "--minimize",
+                 "dials", "--storage", f"sqlite:///{db}"])
+    err = capsys.readouterr().err
+    assert code == 2 and err == (
+        f"rassim: error: {space}: its largest candidates (attempts_per_dial = 100, "
+        "max_dials = 100): one trial could take up to 160,000,000 simulated steps (senders x "
+        f"map attempts the policy allows x messages per attempt); at most {MAX_WORK:,}: "
+        "fewer senders, or lower max_dials, attempts_per_dial or site_retries; or narrow the "
+        "searched ranges\n")
+    assert not db.exists()  # refused before the study was opened

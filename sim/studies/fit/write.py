@@ -143,6 +143,7 @@ def scenario_text(*, name: str, base: Path | None, out: Path, profile: str,
 
 def write_scenario(out: Path, text: str) -> None:
     """Rule 4: load the text as a scenario first, then publish it atomically."""
-    with atomic_path(out, suffix=".toml") as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8")
+    with atomic_path(out, suffix=".toml", option="--out", size=len(data)) as tmp:
+        tmp.write_bytes(data)
         load_scenario(tmp)  # a ScenarioError here is a bug in this module, not user input

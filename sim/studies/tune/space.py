@@ -43,10 +43,11 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, mode
 
 from sender.policy import Jitter, PolicyError, RetryPolicy
 from sim.draws.distributions import Duration
+from sim.scenario.limits import work_problem_of, worst_case_work_of
 from sim.scenario.loader import ScenarioError, _line_hint
 from sim.scenario.policy_fields import TUNABLE, by_name, check_model
 from sim.scenario.policy_text import format_value, point_name
-from sim.scenario.schema import PolicyTable
+from sim.scenario.schema import PolicyTable, Scenario
 from sim.studies.grid import read_toml, resolve_table, validation_message
 
 __all__ = ["Param", "Space", "load_space"]
@@ -223,6 +224,21 @@ class Space:
         """The policy for ``values``; ``PolicyError`` when the combination is invalid."""
         name = point_name(self.base_label, [(p.field, values[p.field]) for p in self.params])
         return self.base.replace(name=name, **values)
+
+    def check_work(self, scenario: Scenario) -> None:
+        """``ScenarioError`` with the estimate when the space's largest candidate (each
+        field that bounds a trial's steps at its highest searched value) could take more
+        than ``sim.scenario.limits.MAX_WORK`` steps per trial."""
+        highest = {p.field: max(p.extremes()) for p in self.params
+                   if p.field in ("attempts_per_dial", "max_dials")}
+        attempts = int(highest.get("attempts_per_dial", self.base.attempts_per_dial))
+        dials = int(highest.get("max_dials", self.base.max_dials))
+        problem = work_problem_of(scenario, *worst_case_work_of(
+            scenario, attempts, dials, self.base.site_retries))
+        if problem is not None:
+            raise ScenarioError(f"{self.path}: its largest candidates (attempts_per_dial = "
+                                f"{attempts}, max_dials = {dials}): {problem}; or narrow "
+                                "the searched ranges")
 
     def digest(self) -> str:
         """A hash of what the space means (not how it is written): a study's identity."""

@@ -23,16 +23,23 @@ Rules:
 5. The study remembers what it was created for (scenario sha256, space, goals, seed, trial
    budget per candidate, rassim version); resuming it with different settings is an error
    rather than a silent mix of incomparable candidates.
+6. A storage fault (a full disk above all) is one line (``StorageError``), never a
+   traceback. Mid-study, what was committed stays (SQLite commits whole transactions), so
+   the same command resumes the study once there is room; a study file this run created and
+   could not even open is removed.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -54,6 +61,9 @@ __all__ = ["Candidate", "StorageError", "StudyMismatch", "TuneResult", "TuneSett
 
 _ATTR = "rassim"
 _SAMPLER_STREAM = 0x74756E65  # "tune": keeps sampler seeds apart from trial streams
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_SQLITE_IOERR = 10  # SQLITE_IOERR: "disk I/O error"
+_NEARLY_FULL = 1 << 20  # bytes free below which an I/O error is taken for a full disk
 N_STARTUP = 10  # random candidates before TPE models the history (Optuna's default)
 
 
@@ -188,12 +198,71 @@ def _open_study(scenario: Scenario, sha: str, space: Space, settings: TuneSettin
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = settings.study_name or default_study_name(scenario, sha, space, settings)
     config = _config(sha, space, settings)
+    new_file = _sqlite_path(settings.storage)
+    if new_file is not None and new_file.exists():
+        new_file = None
     try:
         study = optuna.create_study(storage=open_storage(settings.storage), study_name=name,
                                     directions=[o.direction for o in settings.objectives],
                                     load_if_exists=True)
+        return _adopt(study, name, config, settings)
     except Exception as error:  # SQLAlchemy and driver errors have no common base class
-        raise StorageError(f"--storage {settings.storage}: cannot open it: {error}") from None
+        if new_file is not None:  # nothing of a study in it: leave nothing behind
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                new_file.with_name(new_file.name + suffix).unlink(missing_ok=True)
+        if isinstance(error, UserError):
+            raise
+        raise storage_error(settings.storage, error, resumable=new_file is None,
+                            doing="open") from None
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+
+def storage_error(url: str, error: BaseException, *, resumable: bool,
+                  doing: str = "use") -> StorageError:
+    """One line for a storage fault (rule 6): a full disk says so and how to resume."""
+    cause = _driver_error(error)
+    code = getattr(cause, "sqlite_errorcode", None)
+    path = _sqlite_path(url)
+    full = ((code is not None and code & 0xFF == _SQLITE_FULL)
+            or getattr(cause, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or "disk is full" in str(cause)
+            # SQLite reports a write to its -wal/-shm files on a full disk as an I/O error.
+            or (code is not None and code & 0xFF == _SQLITE_IOERR and path is not None
+                and _nearly_full(path.parent)))
+    if full:
+        where = path.parent if path is not None else "the database"
+        again = "; run the same command again to resume the study" if resumable else ""
+        return StorageError(f"--storage {url}: no space left on the device of {where}; "
+                            f"free some space{again}")
+    first = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return StorageError(f"--storage {url}: cannot {doing} it: {first[:200]}")
+
+
+def _driver_error(error: BaseException) -> BaseException:
+    """The innermost error: Optuna wraps SQLAlchemy's, which wraps the driver's (``orig``)."""
+    for _ in range(8):  # a bounded walk down the chain
+        inner = getattr(error, "orig", None) or error.__cause__
+        if not isinstance(inner, BaseException):
+            break
+        error = inner
+    return error
+
+
+def _nearly_full(directory: Path) -> bool:
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < _NEARLY_FULL
+
+
+def _adopt(study: Any, name: str, config: dict[str, Any], settings: TuneSettings) -> Any:
+    # why: optuna is slow to import (~1 s); only a tune needs it
+    import optuna
+
     stored = study.user_attrs.get(_ATTR)
     if stored is None:
         if study.get_trials(deepcopy=False):
@@ -245,10 +314,26 @@ def tune(scenario: Scenario, scenario_sha256: str, space: Space, settings: TuneS
          on_progress: Callable[[int], None] | None = None) -> TuneResult:
     """Run (or resume) the study until it has ``settings.n_trials`` finished candidates."""
     # why: optuna is slow to import (~1 s); only a tune needs it
-    import optuna
+    from optuna.exceptions import StorageInternalError
+    from sqlalchemy.exc import SQLAlchemyError
 
     began = time.perf_counter()
+    space.check_work(scenario)  # before the study is opened or any trial runs
     study = _open_study(scenario, scenario_sha256, space, settings)
+    try:
+        return _tune(study, scenario, space, settings, executor, began,
+                     on_candidate=on_candidate, on_progress=on_progress)
+    except (SQLAlchemyError, sqlite3.Error, StorageInternalError) as error:  # rule 6
+        raise storage_error(settings.storage, error, resumable=True, doing="write") from None
+
+
+def _tune(study: Any, scenario: Scenario, space: Space, settings: TuneSettings,
+          executor: Executor, began: float, *,
+          on_candidate: Callable[[Candidate], None] | None,
+          on_progress: Callable[[int], None] | None) -> TuneResult:
+    # why: optuna is slow to import (~1 s); only a tune needs it
+    import optuna
+
     done = _finished(study)
     known = {json.dumps(policy_key(c.policy)): c for c in done if c.policy is not None}
     result = TuneResult(study.study_name, settings.storage, [], None, [],
