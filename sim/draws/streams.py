@@ -41,7 +41,7 @@ from sim.draws.pcg import (
     trial_block,
 )
 
-__all__ = ["STREAM_IDS", "PcgStream", "TrialStreams", "UniformStream"]
+__all__ = ["STREAM_IDS", "PcgStream", "TrialStreams", "UniformStream", "stream_seeds"]
 
 #: Fixed stream numbers. Append only: renumbering changes every published result.
 STREAM_IDS: dict[str, int] = {
@@ -104,10 +104,15 @@ class _SeedBlocks:
         self._blocks: dict[tuple[int, int],
                            tuple[PoolBlock, dict[int, list[tuple[int, int]]]]] = {}
         self._lock = threading.Lock()
+        self._rows: dict[tuple[int, int, tuple[int, ...]], list[tuple[tuple[int, int], ...]]] = {}
 
     def seeds(self, seed: int, trial: int, number: int) -> tuple[int, int]:
         """PCG64's first (state, increment) of stream ``number`` of ``trial``."""
         first = trial - trial % _BLOCK
+        return self._column(seed, first, number)[trial - first]
+
+    def _column(self, seed: int, first: int, number: int) -> list[tuple[int, int]]:
+        """Stream ``number``'s seeds for the block of trials from ``first``."""
         block = self._blocks.get((seed, first))
         if block is None:
             block = (trial_block(seed, first, _BLOCK), {})
@@ -119,7 +124,23 @@ class _SeedBlocks:
         column = columns.get(number)
         if column is None:
             column = columns[number] = [finish(words) for words in stream_block(pools, number)]
-        return column[trial - first]
+        return column
+
+    def row(self, seed: int, trial: int, numbers: tuple[int, ...]
+            ) -> tuple[tuple[int, int], ...]:
+        """``seeds`` of each of ``numbers`` for ``trial`` with one look-up: the fast path
+        (``sim.trial.fast``) asks for the same streams trial after trial, so the block keeps
+        one row per trial for each set of numbers asked for."""
+        first = trial - trial % _BLOCK
+        rows = self._rows.get((seed, first, numbers))
+        if rows is None:
+            rows = list(zip(*(self._column(seed, first, number) for number in numbers),
+                            strict=True))
+            with self._lock:
+                while len(self._rows) >= _MAX_BLOCKS:
+                    del self._rows[next(iter(self._rows))]
+                self._rows[(seed, first, numbers)] = rows
+        return rows[trial - first]
 
 
 _SEED_BLOCKS = _SeedBlocks()
@@ -151,3 +172,14 @@ class TrialStreams:
                 stream = PcgStream(*pcg_seed(spawn(pool, key)))
             self._streams[key] = stream
         return stream
+
+
+def stream_seeds(seed: int, trial: int, numbers: tuple[int, ...]
+                 ) -> tuple[tuple[int, int], ...]:
+    """PCG64's first (state, increment) of each named stream ``numbers`` (``STREAM_IDS``
+    values, no index) of ``trial``: the same as ``TrialStreams(seed, trial).get(name)``
+    gives, for several streams in one call (rule 4)."""
+    if 0 <= trial < _LAST_BLOCKED_TRIAL:
+        return _SEED_BLOCKS.row(seed, trial, numbers)
+    pool = spawn(seed_pool(seed), (trial,))
+    return tuple(pcg_seed(spawn(pool, (number,))) for number in numbers)

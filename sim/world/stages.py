@@ -10,11 +10,13 @@ for bit (``tests/trial/test_fast_path.py``).
 
 from __future__ import annotations
 
+import math
+
 from sender.codes import ERROR_PPP_TIMEOUT
 from sim.scenario.schema import PhaseFailure, RasSpec
 
-__all__ = ["DialPhase", "answered_in_time", "dial_plan", "query_wait",
-           "syn_waits", "wins_served"]
+__all__ = ["DialPhase", "answered_in_time", "dial_plan", "path_ready", "query_wait",
+           "syn_waits", "warmed", "wins_served"]
 
 #: (phase name, duration, code: 0 when the phase succeeds).
 DialPhase = tuple[str, float, int]
@@ -44,6 +46,21 @@ def dial_plan(spec: RasSpec, connect: float, authenticate: float, project: float
         if code:
             break
     return tuple(plan)
+
+
+def warmed(latency: float, age: float, warm_extra: float, warm_decay: float) -> float:
+    """A drawn latency under warm-up (``sim.world.link`` rule 3): times
+    1 + (factor - 1) * exp(-age / decay), ``age`` from the moment the connection came up;
+    unchanged when ``warm_extra`` (factor - 1) is 0."""
+    if warm_extra:
+        return latency * (1.0 + warm_extra * math.exp(-age / warm_decay))
+    return latency
+
+
+def path_ready(now: float, ready_at: float) -> bool:
+    """The name path answers at ``now`` (``sim.world.netbt`` rule 1): a WINS query or a SYN
+    reaching the far side is served from ``ready_at`` on."""
+    return now >= ready_at
 
 
 def wins_served(now: float, ready_at: float, wins_unavailable: bool) -> bool:
