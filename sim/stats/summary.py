@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 from sender.codes import symbol_of
 from sim.stats.fleet_summary import FleetStats
 from sim.stats.intervals import wilson_interval
-from sim.trial.results import TrialResult
+from sim.trial.results import Row, TrialResult
 
 __all__ = ["GAMMA", "MIN_VALUE", "RELATIVE_ACCURACY", "QuantileSketch", "Summary"]
 
@@ -199,7 +199,7 @@ class Summary:
             summary.add(result)
         return summary
 
-    def add(self, result: TrialResult) -> None:
+    def add(self, result: Row) -> None:
         """Fold one trial in; raises ``ValueError`` for an inconsistent row (rule 4)."""
         line_time = result.line_time
         _check_duration(line_time, "line_time")

@@ -48,7 +48,7 @@ from sender.policy import RetryPolicy
 from sender.procedure import connect
 from sim.draws.streams import STREAM_IDS, PcgStream, stream_seeds
 from sim.scenario.schema import Scenario
-from sim.trial.results import TrialResult
+from sim.trial.results import Row, RowMaker, TrialResult
 from sim.trial.setup import budget_of, target_of
 from sim.world.link import LOST
 from sim.world.netbt import NAME_QUERY_BYTES, NAME_RESPONSE_BYTES
@@ -350,10 +350,10 @@ class _World:
         return SESSION_TIMEOUT_CODE
 
 
-def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int,
-                   trial: int) -> TrialResult:
+def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
+                   row: RowMaker = TrialResult) -> Row:
     """Trial ``trial`` on the fast path (rule 1's trials only); ``Tie`` when it must fall
-    back to the event path (rule 3)."""
+    back to the event path (rule 3). ``row`` builds the row from its fields in order."""
     plan = _plan_of(scenario)
     world = _World(plan, seed, trial)
     start = plan.start
@@ -388,21 +388,8 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int,
     end = outcome.at
     pool = world.pool
     held = end - world.port_since if world.port else 0.0
-    return TrialResult(
-        trial=trial,
-        seed=seed,
-        outcome="connected" if connected else "gave_up",
-        code=outcome.code,
-        reason=outcome.reason,
-        attempts=outcome.attempts,
-        dials=outcome.dials,
-        connect_time=end - start if connected else float("nan"),
-        end_time=end,
-        line_time=world.line_time + held,
-        codes=outcome.codes,
-        faults=(),
-        senders=1,
-        senders_connected=int(connected),
-        busy_signals=0,
-        port_utilization=pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0,
-    )
+    return row(
+        trial, seed, "connected" if connected else "gave_up", outcome.code, outcome.reason,
+        outcome.attempts, outcome.dials, end - start if connected else math.nan, end,
+        world.line_time + held, outcome.codes, (), 1, int(connected), 0,
+        pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0)
