@@ -36,6 +36,7 @@ from sim.draws.pcg import (
     finish,
     pcg_seed,
     seed_pool,
+    seeds_block,
     spawn,
     stream_block,
     trial_block,
@@ -111,8 +112,9 @@ class _SeedBlocks:
         first = trial - trial % _BLOCK
         return self._column(seed, first, number)[trial - first]
 
-    def _column(self, seed: int, first: int, number: int) -> list[tuple[int, int]]:
-        """Stream ``number``'s seeds for the block of trials from ``first``."""
+    def _block(self, seed: int, first: int
+               ) -> tuple[PoolBlock, dict[int, list[tuple[int, int]]]]:
+        """The pools of the block of trials from ``first``, and its columns so far."""
         block = self._blocks.get((seed, first))
         if block is None:
             block = (trial_block(seed, first, _BLOCK), {})
@@ -120,7 +122,11 @@ class _SeedBlocks:
                 while len(self._blocks) >= _MAX_BLOCKS:
                     del self._blocks[next(iter(self._blocks))]
                 self._blocks[(seed, first)] = block
-        pools, columns = block
+        return block
+
+    def _column(self, seed: int, first: int, number: int) -> list[tuple[int, int]]:
+        """Stream ``number``'s seeds for the block of trials from ``first``."""
+        pools, columns = self._block(seed, first)
         column = columns.get(number)
         if column is None:
             column = columns[number] = [finish(words) for words in stream_block(pools, number)]
@@ -134,8 +140,8 @@ class _SeedBlocks:
         first = trial - trial % _BLOCK
         rows = self._rows.get((seed, first, numbers))
         if rows is None:
-            rows = list(zip(*(self._column(seed, first, number) for number in numbers),
-                            strict=True))
+            block = self._block(seed, first)
+            rows = seeds_block(block[0], numbers)
             with self._lock:
                 while len(self._rows) >= _MAX_BLOCKS:
                     del self._rows[next(iter(self._rows))]

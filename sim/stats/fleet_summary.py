@@ -112,7 +112,8 @@ class FleetStats:
         u = round(r.port_utilization * _E9)
         self.utilization_e9 += u
         self.utilization_sq_e18 += u * u
-        self.largest = max(self.largest, n)
+        if n > self.largest:
+            self.largest = n
 
     def merge(self, other: FleetStats) -> FleetStats:
         for f in fields(self):

@@ -89,7 +89,8 @@ class _Plan:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         link, netbt, tcp, smb = scenario.link, scenario.netbt, scenario.tcp, scenario.smb
-        self.ras = scenario.ras
+        self.ras = ras = scenario.ras
+        self.phases = (ras.connect.ppf, ras.authenticate.ppf, ras.project.ppf)
         self.latency = link.latency.ppf
         self.lag = scenario.name_path.lag.ppf
         self.warm_extra = link.warmup.factor - 1.0
@@ -252,19 +253,20 @@ class _World:
 
     # --- effects ----------------------------------------------------------------------
     def dial(self) -> Result:
-        spec = self.plan.ras
         if self.port and self.connected:
             return Succeeded(self.now)
         self.dials += 1
         draw = self._phase
+        connect_ppf, authenticate_ppf, project_ppf = self.plan.phases
         connect_, authenticate, project = (
-            spec.connect.ppf(draw()), spec.authenticate.ppf(draw()), spec.project.ppf(draw()))
+            connect_ppf(draw()), authenticate_ppf(draw()), project_ppf(draw()))
         roll = self._fail
         rolls = (roll(), roll(), roll(), roll())
         if not self.pool.take():
             raise Tie  # a lone sender always finds its port free; the event path decides
         self.port, self.port_since = True, self.now
-        for _name, duration, code in dial_plan(spec, connect_, authenticate, project, rolls):
+        for _name, duration, code in dial_plan(self.plan.ras, connect_, authenticate, project,
+                                               rolls):
             self.now = self.now + duration
             if code:
                 self._free_port()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from sender.codes import ERROR_PPP_TIMEOUT
-from sim.scenario.schema import PhaseFailure, RasSpec
+from sim.scenario.schema import RasSpec
 
 __all__ = ["DialPhase", "answered_in_time", "dial_plan", "path_ready", "query_wait",
            "syn_waits", "warmed", "wins_served"]
@@ -30,22 +30,27 @@ def dial_plan(spec: RasSpec, connect: float, authenticate: float, project: float
     ``rolls`` are the dial's four failure uniforms: one per phase, then the code pick.
     """
     connect_roll, authenticate_roll, project_roll, pick = rolls
-    plan: list[DialPhase] = []
-    phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
-        ("connect", connect, connect_roll, spec.connect_failure),
-        ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
-        ("project", project, project_roll, spec.project_failure),
-    )
-    for name, duration, fail_roll, failure in phases:
-        code = 0
-        if name == "authenticate" and duration > spec.authenticate_timeout:
-            duration, code = spec.authenticate_timeout, ERROR_PPP_TIMEOUT
-        elif fail_roll < failure.rate:
-            code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
-        plan.append((name, duration, code))
-        if code:
-            break
-    return tuple(plan)
+    # Written out phase by phase (no loop, no list): this runs once per dial on both paths.
+    failure = spec.connect_failure
+    connect_phase = ("connect", connect,
+                     _pick(failure.codes, pick) if connect_roll < failure.rate else 0)
+    if connect_phase[2]:
+        return (connect_phase,)
+    if authenticate > spec.authenticate_timeout:
+        return (connect_phase, ("authenticate", spec.authenticate_timeout, ERROR_PPP_TIMEOUT))
+    failure = spec.authenticate_failure
+    authenticate_phase = ("authenticate", authenticate,
+                          _pick(failure.codes, pick) if authenticate_roll < failure.rate else 0)
+    if authenticate_phase[2]:
+        return (connect_phase, authenticate_phase)
+    failure = spec.project_failure
+    return (connect_phase, authenticate_phase,
+            ("project", project, _pick(failure.codes, pick) if project_roll < failure.rate else 0))
+
+
+def _pick(codes: list[int], pick: float) -> int:
+    """The failure code the pick uniform chooses among a phase's codes."""
+    return codes[min(len(codes) - 1, int(pick * len(codes)))]
 
 
 def warmed(latency: float, age: float, warm_extra: float, warm_decay: float) -> float:
