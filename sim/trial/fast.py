@@ -34,6 +34,11 @@ Rules:
    exchange) numbers its messages with the stage's number; a reply computed for a message
    of the current stage updates the stage's first reply time, so a wait compares two
    numbers instead of scanning its messages.
+6. **A lone exchange skips the heap.** An SMB exchange sent while nothing else is in
+   flight has only its own actions before its time-out (the request's arrival, the reply
+   leaving after the server's think time, the reply's arrival), so they are taken in
+   order in straight-line code with the same ties and the same leftovers as the general
+   wait (``_World._lone_exchange``).
 """
 
 from __future__ import annotations
@@ -343,12 +348,58 @@ class _World:
     def _exchange(self, out: float, back: float) -> int:
         self.stage += 1
         self.first_reply = math.inf
-        self._send(out, back, _SMB)
-        until = self.now + self.plan.session_timeout
-        if self._wait(until) < until:
-            return 0  # no fault here: the server always accepts (rule 1)
-        # No fault can drop the link during an exchange here (rule 1), so no 64: the
-        # session time-out is the only way it fails.
+        if self._pending or not self.connected:
+            self._send(out, back, _SMB)
+            until = self.now + self.plan.session_timeout
+            if self._wait(until) < until:
+                return 0  # no fault here: the server always accepts (rule 1)
+            # No fault can drop the link during an exchange here (rule 1), so no 64: the
+            # session time-out is the only way it fails.
+            return SESSION_TIMEOUT_CODE
+        return self._lone_exchange(out, back)
+
+    def _lone_exchange(self, out: float, back: float) -> int:
+        """``_exchange`` when nothing else is in flight (rule 6): the request's arrival,
+        the server's think time and the reply are then the only actions before the
+        time-out, so they are taken in order here, with ``_wait``'s ties and what it leaves
+        pending, without the heap."""
+        plan = self.plan
+        now = self.now
+        until = now + plan.session_timeout
+        delay = warmed(plan.latency(self._link_u()), now - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + out
+        if delay == 0:
+            raise Tie
+        at = now + delay
+        if at >= until:
+            if at == until:
+                raise Tie
+            self._order += 1
+            heappush(self._pending, (at, self._order, 0, self.epoch, _SMB, back, self.stage))
+            self.now = until
+            return SESSION_TIMEOUT_CODE
+        think = plan.think
+        if think > 0:
+            at = at + think
+            if at >= until:
+                if at == until:
+                    raise Tie
+                self._order += 1
+                heappush(self._pending, (at, self._order, 1, self.epoch, _SMB, back,
+                                         self.stage))
+                self.now = until
+                return SESSION_TIMEOUT_CODE
+        delay = warmed(plan.latency(self._link_u()), at - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + back
+        if delay == 0:
+            raise Tie
+        at = at + delay
+        if at == until:
+            raise Tie
+        if at < until:
+            self.now = at
+            return 0
+        self.now = until
         return SESSION_TIMEOUT_CODE
 
 
