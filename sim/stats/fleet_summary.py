@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sim.stats.intervals import wilson_interval
-from sim.trial.results import Row, TrialResult
+from sim.trial.results import Row
 
 __all__ = ["FleetStats", "mean_interval", "ratio_interval"]
 

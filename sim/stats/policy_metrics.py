@@ -37,7 +37,7 @@ from typing import Any, Literal
 from sender.codes import ERROR_BAD_NETPATH
 from sim.stats.intervals import Z95, wilson_interval
 from sim.stats.summary import GAMMA, QuantileSketch, Summary
-from sim.trial.results import Row, TrialResult
+from sim.trial.results import Row
 
 __all__ = ["DIRECTIONS", "METRICS", "RATE_METRICS", "TIME_METRICS", "Estimate", "Tally",
            "estimates_to_json", "metrics_of"]
