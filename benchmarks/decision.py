@@ -5,8 +5,8 @@ Run: ``python benchmarks/decision.py`` (about 1-2 minutes on two cores; ``--help
 The question (``tuning/require-grid.toml``): which of these 4 policies reaches 99.9% success
 at 95% confidence, and at what p95 connect time? Two ways to answer it on the canonical
 scenario, each on 2 worker processes started beforehand, measured one after the other in
-this process (same load), with the wall time, this process's and its workers' CPU time
-(``resource.getrusage`` and /proc), and the load average:
+this process (same load), with the wall time, the CPU time of this process and its
+workers (psutil over the live process tree, ``_cpu``), and the load average:
 
 1. ``--require "success_rate >= 0.999"``: each policy stops once its interval (Bonferroni-
    corrected over the planned looks, ``sim.stats.sequential``) is wholly on one side.
@@ -25,6 +25,8 @@ import resource
 import time
 from pathlib import Path
 
+import psutil
+
 from sim.run.executors import LocalExecutor
 from sim.run.runner import CHUNK, run_trials
 from sim.scenario.loader import load_scenario
@@ -36,24 +38,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its live children (the pool's workers, which
-    ``RUSAGE_CHILDREN`` would only count once they exit): Linux's /proc."""
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    total = me.ru_utime + me.ru_stime
-    ticks = os.sysconf("SC_CLK_TCK")
-    pids: set[str] = set()
-    for task in Path("/proc/self/task").iterdir():
-        pids.update((task / "children").read_text().split())
-    while pids:
-        pid = pids.pop()
+    """CPU seconds (user + system) of this process and of every live descendant: the fork
+    server and the pool's workers (which ``RUSAGE_CHILDREN`` would count only after they
+    exit and are waited for, by the fork server, not by us), read with psutil; plus the
+    children that already exited and were waited for by this process."""
+    root = psutil.Process()
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-            for task in Path(f"/proc/{pid}/task").iterdir():
-                pids.update((task / "children").read_text().split())
-        except (FileNotFoundError, ProcessLookupError):
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:  # exited between the listing and the read
             continue
-    return total
+        total += times.user + times.system
+    gone = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return total + gone.ru_utime + gone.ru_stime
 
 
 def main() -> None:

@@ -16,10 +16,10 @@ more memory per event), so its time ratio is higher than its instruction ratio.
 
 Rules:
 
-1. Four workloads, each the same as one of ``rassim bench``'s timed kinds, on the same
-   trials: **harness** (``run_trials`` on one worker, in-process), **peer** (the
-   hand-written SimPy model, ``benchmarks/peer_simpy.py``, canonical scenario only),
-   **bare** (the bare
+1. Five workloads, the same as ``benchmarks/per_trial.py``'s and ``rassim bench``'s timed
+   kinds, on the same trials: **harness** (``run_trials`` on one worker, in-process),
+   **peer** (the hand-written SimPy model, ``benchmarks/peer_simpy.py``, canonical scenario
+   only), **floor** (the closed-form floor, ``benchmarks/floor.py``), **bare** (the bare
    SimPy loop with each trial's event count, ``sim.bench.bench.bare_trials``) and **fixed**
    (``sim.bench.bench.fixed_work``: set-up and summary, no event).
 2. Each workload runs twice under callgrind, on all the trials and on none. The difference
@@ -66,13 +66,18 @@ if kind == "harness":
 elif kind == "peer":
     from sim.bench.peer import load_peer, peer_trials
     peer_trials(load_peer(), seed, trials)
+elif kind == "floor":
+    sys.path.insert(0, sys.argv[4])
+    from floor import floor_trials
+    floor_trials(loaded.scenario, seed, trials)
 elif kind == "bare":
     bare_trials(counts[:trials])
 else:
     fixed_work(loaded.scenario, loaded.policy, seed, rows[:trials])
 """
 
-KINDS = ("harness", "peer", "bare", "fixed")
+KINDS = ("harness", "peer", "floor", "bare", "fixed")
+HERE = Path(__file__).resolve().parent
 _REFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
 
@@ -82,7 +87,7 @@ def instructions(kind: str, inputs: Path, trials: int) -> int:
     with tempfile.TemporaryDirectory() as folder:
         done = subprocess.run(
             [*fixed_layout, "valgrind", "--tool=callgrind", f"--callgrind-out-file={folder}/out",
-             sys.executable, "-c", WORKLOAD, kind, str(inputs), str(trials)],
+             sys.executable, "-c", WORKLOAD, kind, str(inputs), str(trials), str(HERE)],
             env=dict(os.environ, PYTHONHASHSEED="0"), text=True, capture_output=True,
             check=False)
     found = _REFS.search(done.stderr)
@@ -118,11 +123,14 @@ def main() -> None:
           f"{args.trials:,} trials · {events / args.trials:.2f} events/trial")
     print(f"{'':28} {'instructions/trial':>19} {'per event':>10}")
     for kind, label in (("harness", "harness, 1 worker"), ("peer", "hand-written SimPy"),
+                        ("floor", "closed-form floor"),
                         ("bare", "bare SimPy, same events"), ("fixed", "set-up + summary only")):
         shown = f"{per_event[kind]:10,.0f}" if kind in ("harness", "bare") else ""
         print(f"{label:28} {per_trial[kind]:19,.0f} {shown}")
     print(f"\nrassim/hand-written SimPy per trial: "
-          f"{per_trial['harness'] / per_trial['peer']:.2f} (target <= 0.5)")
+          f"{per_trial['harness'] / per_trial['peer']:.3f} (target <= 0.5); rassim/floor "
+          f"{per_trial['harness'] / per_trial['floor']:.2f}; rassim/bare "
+          f"{per_trial['harness'] / per_trial['bare']:.2f}")
     events_only = (per_trial["harness"] - per_trial["fixed"]) * args.trials / events
     print(f"context: harness/bare per event: {per_event['harness'] / per_event['bare']:.2f}; "
           f"without the fixed work: {events_only / per_event['bare']:.2f} (events counted on "

@@ -111,8 +111,7 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
         """Map attempts on a fresh link: ``Connected``, or why the link is abandoned
         (``"deadline"``, ``"non_retryable"``, ``"budget"``, or ``""`` to redial if allowed)."""
         nonlocal now, attempts
-        map_waits = Backoff(policy.initial_wait, policy.backoff_base, policy.max_wait,
-                            policy.jitter, rng)
+        map_waits: Backoff | None = None  # made at the first retry: most links see none
         on_this_link = 0
         suspect_run = 0
         reason = ""
@@ -144,6 +143,9 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
                 break  # this link has had its attempts: redial if allowed
             if policy.redial_after is not None and suspect_run >= policy.redial_after:
                 break  # the link itself looks bad: redial if allowed
+            if map_waits is None:
+                map_waits = Backoff(policy.initial_wait, policy.backoff_base, policy.max_wait,
+                                    policy.jitter, rng)
             wait = map_waits.next_wait()
         return reason
 
@@ -151,8 +153,7 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
         """One connection round: dials and map attempts until connected, or the reason the
         round ended (``"dials_exhausted"`` when it simply ran out of dials)."""
         nonlocal now, dials
-        redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
-                               max(policy.max_wait, policy.redial_wait), policy.jitter, rng)
+        redial_waits: Backoff | None = None  # made at the first redial
         round_dials = 0
         while True:
             # ---- dial ----------------------------------------------------------------------
@@ -180,6 +181,10 @@ def _connect(policy: RetryPolicy, target: Target, rng: UniformSource,
             # ---- redial, if allowed --------------------------------------------------------
             if round_dials >= policy.max_dials:
                 return "dials_exhausted"
+            if redial_waits is None:
+                redial_waits = Backoff(policy.redial_wait, policy.backoff_base,
+                                       max(policy.max_wait, policy.redial_wait), policy.jitter,
+                                       rng)
             wait = redial_waits.next_wait()
             if now + wait >= deadline_at:
                 return "deadline"

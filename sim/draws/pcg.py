@@ -41,7 +41,8 @@ from functools import lru_cache
 import numpy as np
 
 __all__ = ["MASK128", "MASK64", "PCG_MULTIPLIER", "TO_UNIT", "Pool", "PoolBlock", "finish",
-           "pcg_seed", "seed_pool", "spawn", "stream_block", "trial_block", "words"]
+           "pcg_seed", "seed_pool", "seeds_block", "spawn", "stream_block", "trial_block",
+           "words"]
 
 _M32 = 0xFFFF_FFFF
 MASK64 = (1 << 64) - 1
@@ -248,6 +249,40 @@ def stream_block(pools: PoolBlock, number: int) -> list[tuple[int, int, int, int
         hi ^= hi >> np.uint32(16)
         halves.append(((hi.astype(np.uint64) << np.uint64(32)) | lo).tolist())
     return list(zip(*halves, strict=True))
+
+
+def seeds_block(pools: PoolBlock, numbers: tuple[int, ...]
+                ) -> list[tuple[tuple[int, int], ...]]:
+    """For each trial of ``pools``, PCG64's first (state, increment) of each stream of
+    ``numbers`` (each below 2^32): ``finish(stream_block(pools, n)[i])`` for every n, with
+    the streams' rules 1 to 3 done together on 2-D arrays and the 128-bit sum of rule 4
+    done there too (the increment's shift and the addition, with its carry, wrap mod 2^64
+    word by word), so only the multiplication is left per stream."""
+    p0, p1, p2, p3, _ = _absorb_block(
+        pools, np.array(numbers, dtype=np.uint32).reshape(len(numbers), 1))
+    halves = []
+    for (xor_lo, mult_lo), (xor_hi, mult_hi), p_lo, p_hi in (
+            ((_B0, _A0), (_B1, _A1), p0, p1), ((_B2, _A2), (_B3, _A3), p2, p3),
+            ((_B4, _A4), (_B5, _A5), p0, p1), ((_B6, _A6), (_B7, _A7), p2, p3)):
+        lo = (p_lo ^ np.uint32(xor_lo)) * np.uint32(mult_lo)
+        lo ^= lo >> np.uint32(16)
+        hi = (p_hi ^ np.uint32(xor_hi)) * np.uint32(mult_hi)
+        hi ^= hi >> np.uint32(16)
+        halves.append((hi.astype(np.uint64) << np.uint64(32)) | lo)
+    initial_high, initial_low, selector_high, selector_low = halves
+    one = np.uint64(1)
+    increment_low = (selector_low << one) | one
+    increment_high = (selector_high << one) | (selector_low >> np.uint64(63))
+    sum_low = initial_low + increment_low
+    sum_high = initial_high + increment_high + (sum_low < initial_low).astype(np.uint64)
+    columns = []
+    for s_hi, s_lo, i_hi, i_lo in zip(sum_high.tolist(), sum_low.tolist(),
+                                      increment_high.tolist(), increment_low.tolist(),
+                                      strict=True):
+        columns.append([((((a << 64) | b) * PCG_MULTIPLIER + (increment := (c << 64) | d))
+                          & MASK128, increment)
+                         for a, b, c, d in zip(s_hi, s_lo, i_hi, i_lo, strict=True)])
+    return list(zip(*columns, strict=True))
 
 
 def finish(words64: tuple[int, int, int, int]) -> tuple[int, int]:

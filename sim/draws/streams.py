@@ -36,12 +36,13 @@ from sim.draws.pcg import (
     finish,
     pcg_seed,
     seed_pool,
+    seeds_block,
     spawn,
     stream_block,
     trial_block,
 )
 
-__all__ = ["STREAM_IDS", "PcgStream", "TrialStreams", "UniformStream"]
+__all__ = ["STREAM_IDS", "PcgStream", "TrialStreams", "UniformStream", "stream_seeds"]
 
 #: Fixed stream numbers. Append only: renumbering changes every published result.
 STREAM_IDS: dict[str, int] = {
@@ -55,6 +56,7 @@ STREAM_IDS: dict[str, int] = {
 }
 
 _MASK53 = (1 << 53) - 1
+_TWICE = (1 << 64) + 1  # a 64-bit word times this is the word written twice
 
 
 class UniformStream(Protocol):
@@ -76,12 +78,12 @@ class PcgStream:
     def random(self) -> float:
         state = (self._state * PCG_MULTIPLIER + self._increment) & MASK128
         self._state = state
-        high = state >> 64
-        mixed = (high ^ state) & MASK64
-        # The top 53 bits of ``mixed`` rotated right by the top 6 bits of the state, read
-        # straight from the word written twice: fewer big-int operations than rotating and
-        # then shifting, for the same bits (``tests/test_streams_exact.py``); ~10% a draw.
-        return ((((mixed << 64) | mixed) >> ((high >> 58) + 11)) & _MASK53) * TO_UNIT
+        # The top 53 bits of (high ^ low) rotated right by the top 6 bits of the state, read
+        # from that word written twice (times 2^64 + 1: one multiplication instead of a
+        # shift and an or): fewer big-int operations than rotating and then shifting, for
+        # the same bits (``tests/draws/test_streams_exact.py``).
+        return ((((state ^ (state >> 64)) & MASK64) * _TWICE >> ((state >> 122) + 11))
+                & _MASK53) * TO_UNIT
 
 
 #: Trials per block of stream seeds (rule 4): big enough to spread numpy's per-call cost,
@@ -104,10 +106,16 @@ class _SeedBlocks:
         self._blocks: dict[tuple[int, int],
                            tuple[PoolBlock, dict[int, list[tuple[int, int]]]]] = {}
         self._lock = threading.Lock()
+        self._rows: dict[tuple[int, int, tuple[int, ...]], list[tuple[tuple[int, int], ...]]] = {}
 
     def seeds(self, seed: int, trial: int, number: int) -> tuple[int, int]:
         """PCG64's first (state, increment) of stream ``number`` of ``trial``."""
         first = trial - trial % _BLOCK
+        return self._column(seed, first, number)[trial - first]
+
+    def _block(self, seed: int, first: int
+               ) -> tuple[PoolBlock, dict[int, list[tuple[int, int]]]]:
+        """The pools of the block of trials from ``first``, and its columns so far."""
         block = self._blocks.get((seed, first))
         if block is None:
             block = (trial_block(seed, first, _BLOCK), {})
@@ -115,11 +123,31 @@ class _SeedBlocks:
                 while len(self._blocks) >= _MAX_BLOCKS:
                     del self._blocks[next(iter(self._blocks))]
                 self._blocks[(seed, first)] = block
-        pools, columns = block
+        return block
+
+    def _column(self, seed: int, first: int, number: int) -> list[tuple[int, int]]:
+        """Stream ``number``'s seeds for the block of trials from ``first``."""
+        pools, columns = self._block(seed, first)
         column = columns.get(number)
         if column is None:
             column = columns[number] = [finish(words) for words in stream_block(pools, number)]
-        return column[trial - first]
+        return column
+
+    def row(self, seed: int, trial: int, numbers: tuple[int, ...]
+            ) -> tuple[tuple[int, int], ...]:
+        """``seeds`` of each of ``numbers`` for ``trial`` with one look-up: the fast path
+        (``sim.trial.fast``) asks for the same streams trial after trial, so the block keeps
+        one row per trial for each set of numbers asked for."""
+        first = trial - trial % _BLOCK
+        rows = self._rows.get((seed, first, numbers))
+        if rows is None:
+            block = self._block(seed, first)
+            rows = seeds_block(block[0], numbers)
+            with self._lock:
+                while len(self._rows) >= _MAX_BLOCKS:
+                    del self._rows[next(iter(self._rows))]
+                self._rows[(seed, first, numbers)] = rows
+        return rows[trial - first]
 
 
 _SEED_BLOCKS = _SeedBlocks()
@@ -151,3 +179,14 @@ class TrialStreams:
                 stream = PcgStream(*pcg_seed(spawn(pool, key)))
             self._streams[key] = stream
         return stream
+
+
+def stream_seeds(seed: int, trial: int, numbers: tuple[int, ...]
+                 ) -> tuple[tuple[int, int], ...]:
+    """PCG64's first (state, increment) of each named stream ``numbers`` (``STREAM_IDS``
+    values, no index) of ``trial``: the same as ``TrialStreams(seed, trial).get(name)``
+    gives, for several streams in one call (rule 4)."""
+    if 0 <= trial < _LAST_BLOCKED_TRIAL:
+        return _SEED_BLOCKS.row(seed, trial, numbers)
+    pool = spawn(seed_pool(seed), (trial,))
+    return tuple(pcg_seed(spawn(pool, (number,))) for number in numbers)

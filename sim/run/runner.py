@@ -36,7 +36,7 @@ from sim.stats.paired import PairCounts, PairedMean
 from sim.stats.policy_metrics import Tally
 from sim.stats.summary import Summary
 from sim.trial.results import TrialResult
-from sim.trial.trial import run_trial
+from sim.trial.trial import run_trial, summary_row
 
 __all__ = ["CHUNK", "MIN_CHUNK", "BatchResult", "ChunkOutcome", "RunResult", "chunk_ranges",
            "chunk_trials", "default_workers", "run_batch", "run_chunk", "run_trials", "trial_cost"]
@@ -79,11 +79,15 @@ def _run_chunk(scenario: Scenario, policy: RetryPolicy, seed: int, start: int, s
                keep_rows: bool) -> tuple[Summary, list[TrialResult]]:
     summary = Summary()
     rows: list[TrialResult] = []
-    for trial in range(start, stop):
-        result = run_trial(scenario, policy, seed, trial)
-        summary.add(result)
-        if keep_rows:
+    if keep_rows:
+        for trial in range(start, stop):
+            result = run_trial(scenario, policy, seed, trial)
+            summary.add(result)
             rows.append(result)
+    else:
+        add = summary.add
+        for trial in range(start, stop):
+            add(summary_row(scenario, policy, seed, trial))
     return summary, rows
 
 
@@ -152,7 +156,7 @@ def run_chunk(scenario: Scenario, policies: tuple[RetryPolicy, ...], seed: int, 
     for trial in range(start, stop):
         bit = 1 << (trial - start)
         for k, policy in enumerate(policies):
-            result = run_trial(scenario, policy, seed, trial)
+            result = summary_row(scenario, policy, seed, trial)
             tallies[k].add(result)
             work[k].append(result.attempts + result.dials)
             if result.connected:

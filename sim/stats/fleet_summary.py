@@ -22,7 +22,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from sim.stats.intervals import wilson_interval
-from sim.trial.results import TrialResult
+from sim.trial.results import Row
 
 __all__ = ["FleetStats", "mean_interval", "ratio_interval"]
 
@@ -93,7 +93,7 @@ class FleetStats:
     utilization_sq_e18: int = 0
     largest: int = 0  # the most senders in one trial (a lone sender's summary has 1)
 
-    def add(self, r: TrialResult) -> None:
+    def add(self, r: Row) -> None:
         self.trials += 1
         n, k = r.senders, r.senders_connected
         self.senders += n
@@ -112,7 +112,8 @@ class FleetStats:
         u = round(r.port_utilization * _E9)
         self.utilization_e9 += u
         self.utilization_sq_e18 += u * u
-        self.largest = max(self.largest, n)
+        if n > self.largest:
+            self.largest = n
 
     def merge(self, other: FleetStats) -> FleetStats:
         for f in fields(self):

@@ -37,7 +37,7 @@ from typing import Any, Literal
 from sender.codes import ERROR_BAD_NETPATH
 from sim.stats.intervals import Z95, wilson_interval
 from sim.stats.summary import GAMMA, QuantileSketch, Summary
-from sim.trial.results import TrialResult
+from sim.trial.results import Row
 
 __all__ = ["DIRECTIONS", "METRICS", "RATE_METRICS", "TIME_METRICS", "Estimate", "Tally",
            "estimates_to_json", "metrics_of"]
@@ -91,7 +91,7 @@ class Tally:
     line_time_ns_sq: int = 0
     dials_sq: int = 0
 
-    def add(self, result: TrialResult) -> None:
+    def add(self, result: Row) -> None:
         self.summary.add(result)
         # The same rounding as Summary's nanosecond sum, so sum and sum of squares agree.
         ns = round(result.line_time * _NS_PER_S)

@@ -47,7 +47,7 @@ from typing import Any, TypeVar
 from sender.codes import symbol_of
 from sim.stats.fleet_summary import FleetStats
 from sim.stats.intervals import wilson_interval
-from sim.trial.results import TrialResult
+from sim.trial.results import Row, TrialResult
 
 __all__ = ["GAMMA", "MIN_VALUE", "RELATIVE_ACCURACY", "QuantileSketch", "Summary"]
 
@@ -199,16 +199,23 @@ class Summary:
             summary.add(result)
         return summary
 
-    def add(self, result: TrialResult) -> None:
-        """Fold one trial in; raises ``ValueError`` for an inconsistent row (rule 4)."""
+    def add(self, result: Row) -> None:
+        """Fold one trial in; raises ``ValueError`` for an inconsistent row (rule 4).
+
+        Runs once per trial, so the checks and the nanosecond rounding of ``_check_duration``
+        and ``_ns`` are written out here (the same tests, the same integers)."""
         line_time = result.line_time
-        _check_duration(line_time, "line_time")
-        connected = result.connected
+        if not (line_time >= 0 and line_time < math.inf):  # NaN fails both
+            _check_duration(line_time, "line_time")
+        connected = result.outcome == "connected"
         if connected:
-            _check_duration(result.connect_time, "connect_time of a connected trial")
+            connect_time = result.connect_time
+            if not (connect_time >= 0 and connect_time < math.inf):
+                _check_duration(connect_time, "connect_time of a connected trial")
         # Validate before mutating, so a rejected row leaves the summary unchanged.
         self.trials += 1
-        _bump(self.reasons, result.reason)
+        reasons = self.reasons
+        reasons[result.reason] = reasons.get(result.reason, 0) + 1
         if result.codes:
             for code in set(result.codes):  # "seen" is per trial, not per occurrence
                 _bump(self.codes_seen, code)
@@ -220,20 +227,22 @@ class Summary:
         self.dials += dials
         self.attempts_sq += attempts * attempts
         self.dials_sq += dials * dials
-        line_ns = _ns(line_time)
+        line_ns = round(line_time * _NS_PER_S)
         self.line_time_ns += line_ns
         self.line_time_sq_ns2 += line_ns * line_ns
         self.line_time._add_checked(line_time)
         self.fleet.add(result)
         if connected:
             self.successes += 1
-            self.connect_time_ns += _ns(result.connect_time)
-            self.connect_time._add_checked(result.connect_time)
+            self.connect_time_ns += round(connect_time * _NS_PER_S)
+            self.connect_time._add_checked(connect_time)
         else:
-            _bump(self.failures, result.code)
-            known = self.examples.get(result.code)
+            code = result.code
+            failures = self.failures
+            failures[code] = failures.get(code, 0) + 1
+            known = self.examples.get(code)
             if known is None or result.trial < known:
-                self.examples[result.code] = result.trial
+                self.examples[code] = result.trial
 
     def merge(self, other: Summary) -> Summary:
         """Add ``other`` into this summary **in place** and return this summary.

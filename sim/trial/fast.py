@@ -4,10 +4,12 @@ Theory of operation
 -------------------
 A lone sender without faults needs no SimPy: nothing else runs beside it. The fast path
 drives the unchanged sender procedure (``sender.procedure.connect``) itself and performs each
-effect by computing when it ends, with the same components and rules as the event path:
-the ``Link`` (latency draws, warm-up, epochs), ``NamePath`` (lag draws), ``CountedPorts``
-(port accounting) run on a ``Clock`` instead of an environment, and the dial, WINS, TCP
-and SMB rules come from ``sim.world.stages``. Only the way time advances differs.
+effect by computing when it ends. What is physics comes from one statement shared with the
+event path: the dial, WINS, TCP and SMB rules and the link's warm-up from
+``sim.world.stages``, the port accounting from ``sim.world.ports.CountedPorts``, draws from the
+same named streams in the same order (``sim.draws.streams``). What is left here is
+bookkeeping: a clock, the link's epoch, the messages in flight. Everything that depends on
+the scenario alone is worked out once per scenario (``_Plan``).
 
 Rules:
 
@@ -16,9 +18,10 @@ Rules:
    Every other trial, and every traced replay, takes the event path.
 2. **Same draws, same order.** A stage's own messages draw their latency when sent; a
    message's far-side arrival, and a reply's send after the server's think time, are kept
-   in ``_Pending`` and run in time order before anything at a later time draws or changes
-   the link, as SimPy would run them. That covers messages still in flight when a stage
-   ends (a WINS query answered after the resolution finished still draws its reply).
+   in a heap of pending actions and run in time order before anything at a later time
+   draws or changes the link, as SimPy would run them. That covers messages still in
+   flight when a stage ends (a WINS query answered after the resolution finished still
+   draws its reply).
 3. **Ties fall back.** When two things happen at the same virtual time (a reply arriving as
    a timer expires, constant latencies lining messages up), SimPy's order depends on when
    each event was scheduled. Rather than restate that, the fast path raises ``Tie`` and the
@@ -27,46 +30,51 @@ Rules:
 4. **Same row.** The row is built from the same quantities with the same arithmetic as
    ``sim.trial.trial``: rows are equal to the event path's, floats included, on every
    eligible shipped scenario and on generated ones (``tests/trial/test_fast_path.py``).
+5. **A wait knows its first reply.** A stage (one resolution, one TCP connect, one SMB
+   exchange) numbers its messages with the stage's number; a reply computed for a message
+   of the current stage updates the stage's first reply time, so a wait compares two
+   numbers instead of scanning its messages.
+6. **A lone exchange skips the heap.** An SMB exchange sent while nothing else is in
+   flight has only its own actions before its time-out (the request's arrival, the reply
+   leaving after the server's think time, the reply's arrival), so they are taken in
+   order in straight-line code with the same ties and the same leftovers as the general
+   wait (``_World._lone_exchange``).
 """
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections.abc import Callable
+from heapq import heappop, heappush
 from typing import Any
 
 from sender.codes import ERROR_BAD_NETPATH
 from sender.effects import AddConnection, Connected, Dial, Failed, HangUp, Result, Sleep, Succeeded
 from sender.policy import RetryPolicy
 from sender.procedure import connect
-from sim.draws.streams import TrialStreams
+from sim.draws.streams import STREAM_IDS, PcgStream, stream_seeds
 from sim.scenario.schema import Scenario
-from sim.trial.results import TrialResult
+from sim.trial.results import Row, RowMaker, TrialResult
 from sim.trial.setup import budget_of, target_of
-from sim.world.board import FaultBoard
-from sim.world.link import LOST, Link
-from sim.world.netbt import NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, NamePath
+from sim.world.link import LOST
+from sim.world.netbt import NAME_QUERY_BYTES, NAME_RESPONSE_BYTES
 from sim.world.ports import CountedPorts
 from sim.world.smb import SESSION_STEPS, SESSION_TIMEOUT_CODE, SYN_BYTES
-from sim.world.stages import answered_in_time, plan_dial, query_wait, syn_waits, wins_served
-from sim.world.trace import NULL_TRACER, NullTracer, Tracer
+from sim.world.stages import (
+    answered_in_time,
+    dial_plan,
+    path_ready,
+    query_wait,
+    syn_waits,
+    warmed,
+    wins_served,
+)
+from sim.world.trace import NullTracer, Tracer
 
-__all__ = ["Clock", "Tie", "eligible", "run_fast_trial"]
-
+__all__ = ["Tie", "eligible", "run_fast_trial"]
 
 
 class Tie(Exception):
     """Two things at the same virtual time: rerun the trial on the event path (rule 3)."""
-
-
-class Clock:
-    """What the components read of an environment: ``now``."""
-
-    __slots__ = ("now",)
-
-    def __init__(self) -> None:
-        self.now = 0.0
 
 
 def eligible(scenario: Scenario, tracer: Tracer) -> bool:
@@ -74,169 +82,219 @@ def eligible(scenario: Scenario, tracer: Tracer) -> bool:
     return scenario.fleet is None and not scenario.faults and isinstance(tracer, NullTracer)
 
 
-class _Exchange:
-    """One round trip in flight: the time its reply reaches the sender (inf: not yet or
-    never), and its verdict."""
+# What the far side does with a request (the event path's ``serve`` callables).
+_WINS, _SYN, _SMB = 0, 1, 2
+#: Stream numbers the fast path draws from, in ``_World``'s order.
+_STREAMS = tuple(STREAM_IDS[name] for name in ("ras", "dial_failures", "link", "name_path"))
 
-    __slots__ = ("reply_at", "verdict", "token", "serve", "think", "response_bytes")
 
-    def __init__(self, token: int, serve: Callable[[float], int | None], think: float,
-                 response_bytes: int) -> None:
-        self.reply_at = math.inf
-        self.verdict = 0
-        self.token = token
-        self.serve = serve
-        self.think = think
-        self.response_bytes = response_bytes
+class _Plan:
+    """What every fast trial of one scenario uses, worked out once (cached by identity)."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        link, netbt, tcp, smb = scenario.link, scenario.netbt, scenario.tcp, scenario.smb
+        self.ras = ras = scenario.ras
+        self.phases = (ras.connect.ppf, ras.authenticate.ppf, ras.project.ppf)
+        self.latency = link.latency.ppf
+        self.lag = scenario.name_path.lag.ppf
+        self.warm_extra = link.warmup.factor - 1.0
+        self.warm_decay = link.warmup.decay
+        per_byte = 8.0 / link.rate_bps if link.rate_bps else 0.0
+        # ``Link.transit_time``'s bytes * seconds-per-byte, the same product once.
+        self.query_time = NAME_QUERY_BYTES * per_byte
+        self.name_response_time = NAME_RESPONSE_BYTES * per_byte
+        self.syn_time = SYN_BYTES * per_byte
+        self.smb_times = tuple((request * per_byte, response * per_byte)
+                               for _step, request, response, _checks in SESSION_STEPS)
+        self.query_interval = netbt.name_query_timeout
+        self.query_count = netbt.name_query_count
+        self.cache_timeout = netbt.cache_timeout
+        self.broadcast = (netbt.bcast_query_count * netbt.bcast_query_timeout
+                          if netbt.broadcast_fallback and netbt.bcast_query_count else 0.0)
+        self.syn_waits = tuple(syn_waits(tcp.initial_rto, tcp.max_connect_retransmissions))
+        self.think = smb.server_think
+        self.session_timeout = smb.session_timeout
+        self.start = scenario.sender.start
+        self.target = target_of(scenario)
+
+
+_plans: dict[int, _Plan] = {}
+
+
+def _plan_of(scenario: Scenario) -> _Plan:
+    plan = _plans.get(id(scenario))
+    if plan is None or plan.scenario is not scenario:
+        if len(_plans) >= 16:
+            _plans.clear()  # rare (a sweep over many scenarios): recomputing is cheap
+        plan = _plans[id(scenario)] = _Plan(scenario)
+    return plan
 
 
 class _World:
-    """A lone sender's world on a clock (rules 2 and 3)."""
+    """A lone sender's world on a clock (rules 2, 3 and 5).
 
-    def __init__(self, scenario: Scenario, streams: TrialStreams) -> None:
-        self.clock = clock = Clock()
-        self.scenario = scenario
-        env: Any = clock  # the components read ``now`` only
-        self.faults = FaultBoard()
-        self.link = Link(env, scenario.link, streams.get("link"), self.faults, NULL_TRACER)
-        self.name_path = NamePath(env, scenario.name_path.lag, streams.get("name_path"),
-                                  NULL_TRACER)
-        ras = scenario.ras
-        self.ras = ras
-        self.pool = CountedPorts(env, ras.ports)
-        self._phase_draws = streams.get("ras")
-        self._failure_draws = streams.get("dial_failures")
+    A pending action is a tuple ``(time, order, action, token, serve, back, stage)``:
+    ``action`` 0 is a request reaching the far side, 1 a reply leaving it after the
+    server's think time; ``token`` is the link epoch the request was sent in (or ``LOST``),
+    ``serve`` what the far side does, ``back`` the reply's byte time, ``stage`` the stage
+    the message belongs to (rule 5). ``order`` is unique, so tuples never compare further.
+    """
+
+    __slots__ = ("now", "plan", "pool", "_phase", "_fail", "_link_u", "_lag_u", "connected",
+                 "epoch", "up_since", "ready_at", "port", "port_since", "line_time", "dials",
+                 "cached_until", "_pending", "_order", "stage", "first_reply")
+
+    def __init__(self, plan: _Plan, seed: int, trial: int) -> None:
+        self.now = 0.0
+        self.plan = plan
+        ras, fail, link, lag = stream_seeds(seed, trial, _STREAMS)
+        self._phase = PcgStream(*ras).random
+        self._fail = PcgStream(*fail).random
+        self._link_u = PcgStream(*link).random
+        self._lag_u = PcgStream(*lag).random
+        self.pool = CountedPorts(self, plan.ras.ports)  # type: ignore[arg-type]  # reads now
+        self.connected = False
+        self.epoch = 0
+        self.up_since = -math.inf
+        self.ready_at = math.inf
         self.port = False
         self.port_since = 0.0
         self.line_time = 0.0
         self.dials = 0
-        self.busy_signals = 0
         self.cached_until = -math.inf
-        #: (time, order, action, exchange): far-side arrivals (0) and reply sends (1).
-        self._pending: list[tuple[float, int, int, _Exchange]] = []
+        self._pending: list[tuple[float, int, int, int, int, float, int]] = []
         self._order = 0
-        if ras.predialed is not None:
-            since = -ras.predialed
+        self.stage = 0
+        self.first_reply = math.inf
+        predialed = plan.ras.predialed
+        if predialed is not None:
             if not self.pool.take():
                 raise Tie  # cannot happen for a lone sender; the event path will say so
-            self.port, self.port_since = True, since
-            self.link.connect(since=since)
-            self.name_path.connect(at=since)
+            self.port, self.port_since = True, -predialed
+            self._link_up(-predialed)
+
+    def _link_up(self, since: float) -> None:
+        """``Link.connect`` and ``NamePath.connect``: up since ``since``, ready after a lag."""
+        self.connected = True
+        self.up_since = since
+        self.ready_at = since + self.plan.lag(self._lag_u())
 
     # --- rule 2: messages in flight ----------------------------------------------------
-    def run_until(self, t: float) -> None:
+    def _run_until(self, t: float) -> None:
         """Run every pending action before ``t``; one at ``t`` is a tie (rule 3)."""
         pending = self._pending
-        clock = self.clock
         while pending and pending[0][0] <= t:
-            at, _, action, exchange = heapq.heappop(pending)
-            if at == t or (pending and pending[0][0] == at):
-                raise Tie
-            clock.now = at
-            if action == 0:
-                self._at_far_side(exchange)
+            self._run_first(pending, t)
+        self.now = t
+
+    def _run_first(self, pending: list[tuple[float, int, int, int, int, float, int]],
+                   end: float) -> None:
+        """Run the first pending action (at or before ``end``, which is a tie)."""
+        at, _, action, token, serve, back, stage = heappop(pending)
+        if at == end or (pending and pending[0][0] == at):
+            raise Tie
+        self.now = at
+        if action == 0:  # the request reaches the far side (the event path's ``serve``)
+            if token != self.epoch or not self.connected:
+                return  # lost: the sender's wait runs out
+            if serve == _WINS:
+                if not wins_served(at, self.ready_at, False):
+                    return
+            elif serve == _SYN:
+                if not path_ready(at, self.ready_at):
+                    return
             else:
-                self._answer(exchange)
-        clock.now = t
+                think = self.plan.think
+                if think > 0:
+                    self._order += 1
+                    heappush(pending, (at + think, self._order, 1, token, serve, back, stage))
+                    return
+        self._answer(token, back, stage)
 
-    def _push(self, at: float, action: int, exchange: _Exchange) -> None:
-        self._order += 1
-        heapq.heappush(self._pending, (at, self._order, action, exchange))
-
-    def request(self, request_bytes: int, response_bytes: int,
-                serve: Callable[[float], int | None], think: float = 0.0) -> _Exchange:
-        """``Link.request`` sent now (the clock is at the sender's time)."""
-        now = self.clock.now
-        self.run_until(now)
-        link = self.link
-        exchange = _Exchange(link.token(), serve, think, response_bytes)
-        delay = link.transit_time(request_bytes, on_line=exchange.token != LOST)
+    def _send(self, out: float, back: float, serve: int) -> None:
+        """``Link.request`` sent now, as part of the current stage."""
+        now = self.now
+        pending = self._pending
+        if pending and pending[0][0] <= now:
+            self._run_until(now)
+        plan = self.plan
+        delay = warmed(plan.latency(self._link_u()), now - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + out
         if delay == 0:
             raise Tie  # arrives in the step it was sent in: SimPy's order decides
-        self._push(now + delay, 0, exchange)
-        return exchange
+        self._order += 1
+        heappush(pending, (now + delay, self._order, 0, self.epoch if self.connected else LOST,
+                           serve, back, self.stage))
 
-    def _at_far_side(self, exchange: _Exchange) -> None:
-        if not self.link.delivered(exchange.token):
-            return  # lost: the sender's wait runs out
-        verdict = exchange.serve(self.clock.now)
-        if verdict is None:
-            return
-        exchange.verdict = verdict
-        if exchange.think > 0:
-            self._push(self.clock.now + exchange.think, 1, exchange)
-        else:
-            self._answer(exchange)
-
-    def _answer(self, exchange: _Exchange) -> None:
-        link = self.link
-        token = link.token()
-        delay = link.transit_time(exchange.response_bytes, on_line=token != LOST)
+    def _answer(self, sent_token: int, back: float, stage: int) -> None:
+        now = self.now
+        plan = self.plan
+        delay = warmed(plan.latency(self._link_u()), now - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + back
         if delay == 0:
             raise Tie
-        if token == LOST or token != exchange.token:
+        if not self.connected or self.epoch != sent_token:
             return  # lost on the way back: never answers
         # Delivered iff still the same epoch at arrival; no fault can end it mid-flight and
         # a hang-up runs the pending actions first, so this only needs checking at use.
-        exchange.reply_at = self.clock.now + delay
+        if stage == self.stage and now + delay < self.first_reply:
+            self.first_reply = now + delay
 
-    def wait(self, exchanges: list[_Exchange], until: float) -> float:
-        """Advance to the first reply among ``exchanges`` or ``until``; returns the time.
+    def _wait(self, until: float) -> float:
+        """Advance to the current stage's first reply or ``until``; returns the time.
         Pending actions before it run first (rule 2)."""
-        clock = self.clock
         pending = self._pending
         while True:
-            first = min(e.reply_at for e in exchanges)
+            first = self.first_reply
             end = first if first < until else until
             if pending and pending[0][0] <= end:
-                at, _, action, exchange = heapq.heappop(pending)
-                if at == end or (pending and pending[0][0] == at):
-                    raise Tie
-                clock.now = at
-                if action == 0:
-                    self._at_far_side(exchange)
-                else:
-                    self._answer(exchange)
+                self._run_first(pending, end)
                 continue
             if first == until:
                 raise Tie
-            clock.now = end
+            self.now = end
             return end
 
     # --- effects ----------------------------------------------------------------------
     def dial(self) -> Result:
-        clock, spec = self.clock, self.ras
-        if self.port and self.link.connected:
-            return Succeeded(clock.now)
+        if self.port and self.connected:
+            return Succeeded(self.now)
         self.dials += 1
-        plan = plan_dial(spec, self._phase_draws, self._failure_draws)
+        draw = self._phase
+        connect_ppf, authenticate_ppf, project_ppf = self.plan.phases
+        connect_, authenticate, project = (
+            connect_ppf(draw()), authenticate_ppf(draw()), project_ppf(draw()))
+        roll = self._fail
+        rolls = (roll(), roll(), roll(), roll())
         if not self.pool.take():
             raise Tie  # a lone sender always finds its port free; the event path decides
-        self.port, self.port_since = True, clock.now
-        for _name, duration, code in plan.phases:
-            clock.now = clock.now + duration
+        self.port, self.port_since = True, self.now
+        for _name, duration, code in dial_plan(self.plan.ras, connect_, authenticate, project,
+                                               rolls):
+            self.now = self.now + duration
             if code:
                 self._free_port()
-                return Failed(code, clock.now)
-        self.run_until(clock.now)
-        self.link.connect(since=clock.now)
-        self.name_path.connect(at=clock.now)
-        return Succeeded(clock.now)
+                return Failed(code, self.now)
+        if self._pending:
+            self._run_until(self.now)
+        self._link_up(self.now)
+        return Succeeded(self.now)
 
     def hangup(self) -> Result:
-        clock = self.clock
-        self.run_until(clock.now)
-        if self.link.connected:
-            self.link.disconnect()
-        self.name_path.disconnect()
-        clock.now = clock.now + self.ras.hangup
+        self._run_until(self.now)
+        if self.connected:
+            self.epoch += 1  # messages in flight are lost (``Link`` rule 2)
+            self.connected = False
+        self.ready_at = math.inf
+        self.now = self.now + self.plan.ras.hangup
         self._free_port()
-        return Succeeded(clock.now)
+        return Succeeded(self.now)
 
     def _free_port(self) -> None:
         if self.port:
             self.pool.give_back(True)
-            self.line_time += self.clock.now - self.port_since
+            self.line_time += self.now - self.port_since
             self.port = False
 
     def add_connection(self) -> Result:
@@ -244,99 +302,138 @@ class _World:
         if code == 0:
             code = self._tcp_connect()
         if code == 0:
-            for _step, request_bytes, response_bytes, _checks in SESSION_STEPS:
-                code = self._exchange(request_bytes, response_bytes)
+            for out, back in self.plan.smb_times:
+                code = self._exchange(out, back)
                 if code:
                     break
         if code:
-            return Failed(code, self.clock.now)
-        return Succeeded(self.clock.now)
-
-    def _wins(self, now: float) -> int | None:
-        ready_at = self.name_path.ready_at
-        return 0 if wins_served(now, ready_at, False) else None
-
-    def _syn(self, now: float) -> int | None:
-        return 0 if self.name_path.ready(now) else None
-
-    @staticmethod
-    def _served(now: float) -> int:
-        return 0
+            return Failed(code, self.now)
+        return Succeeded(self.now)
 
     def _resolve(self) -> int:
-        clock, spec = self.clock, self.scenario.netbt
-        start = clock.now
+        plan = self.plan
+        start = self.now
         if start < self.cached_until:
             return 0
-        interval = spec.name_query_timeout
-        give_up = start + spec.name_query_count * interval
-        sent: list[_Exchange] = []
+        interval = plan.query_interval
+        give_up = start + plan.query_count * interval
+        self.stage += 1
+        self.first_reply = math.inf
         answered_at = math.inf
-        for query in range(spec.name_query_count):
-            sent.append(self.request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, self._wins))
-            until = clock.now + query_wait(start, interval, query, clock.now)
-            at = self.wait(sent, until)
+        for query in range(plan.query_count):
+            self._send(plan.query_time, plan.name_response_time, _WINS)
+            until = self.now + query_wait(start, interval, query, self.now)
+            at = self._wait(until)
             if at < until:
                 answered_at = at
                 break
         if answered_in_time(answered_at, give_up):
-            self.cached_until = answered_at + spec.cache_timeout
+            self.cached_until = answered_at + plan.cache_timeout
             return 0
-        if spec.broadcast_fallback and spec.bcast_query_count:
-            clock.now = clock.now + spec.bcast_query_count * spec.bcast_query_timeout
+        if plan.broadcast:
+            self.now = self.now + plan.broadcast
         return ERROR_BAD_NETPATH
 
     def _tcp_connect(self) -> int:
-        clock, tcp = self.clock, self.scenario.tcp
-        sent: list[_Exchange] = []
-        for rto in syn_waits(tcp.initial_rto, tcp.max_connect_retransmissions):
-            sent.append(self.request(SYN_BYTES, SYN_BYTES, self._syn))
-            until = clock.now + rto
-            if self.wait(sent, until) < until:
+        plan = self.plan
+        self.stage += 1
+        self.first_reply = math.inf
+        for rto in plan.syn_waits:
+            self._send(plan.syn_time, plan.syn_time, _SYN)
+            until = self.now + rto
+            if self._wait(until) < until:
                 return 0
         return ERROR_BAD_NETPATH
 
-    def _exchange(self, request_bytes: int, response_bytes: int) -> int:
-        clock = self.clock
-        exchange = self.request(request_bytes, response_bytes, self._served,
-                                self.scenario.smb.server_think)
-        until = clock.now + self.scenario.smb.session_timeout
-        if self.wait([exchange], until) < until:
-            return exchange.verdict
-        # No fault can drop the link during an exchange here (rule 1), so no 64: the
-        # session time-out is the only way it fails.
+    def _exchange(self, out: float, back: float) -> int:
+        self.stage += 1
+        self.first_reply = math.inf
+        if self._pending or not self.connected:
+            self._send(out, back, _SMB)
+            until = self.now + self.plan.session_timeout
+            if self._wait(until) < until:
+                return 0  # no fault here: the server always accepts (rule 1)
+            # No fault can drop the link during an exchange here (rule 1), so no 64: the
+            # session time-out is the only way it fails.
+            return SESSION_TIMEOUT_CODE
+        return self._lone_exchange(out, back)
+
+    def _lone_exchange(self, out: float, back: float) -> int:
+        """``_exchange`` when nothing else is in flight (rule 6): the request's arrival,
+        the server's think time and the reply are then the only actions before the
+        time-out, so they are taken in order here, with ``_wait``'s ties and what it leaves
+        pending, without the heap."""
+        plan = self.plan
+        now = self.now
+        until = now + plan.session_timeout
+        delay = warmed(plan.latency(self._link_u()), now - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + out
+        if delay == 0:
+            raise Tie
+        at = now + delay
+        if at >= until:
+            if at == until:
+                raise Tie
+            self._order += 1
+            heappush(self._pending, (at, self._order, 0, self.epoch, _SMB, back, self.stage))
+            self.now = until
+            return SESSION_TIMEOUT_CODE
+        think = plan.think
+        if think > 0:
+            at = at + think
+            if at >= until:
+                if at == until:
+                    raise Tie
+                self._order += 1
+                heappush(self._pending, (at, self._order, 1, self.epoch, _SMB, back,
+                                         self.stage))
+                self.now = until
+                return SESSION_TIMEOUT_CODE
+        delay = warmed(plan.latency(self._link_u()), at - self.up_since, plan.warm_extra,
+                       plan.warm_decay) + back
+        if delay == 0:
+            raise Tie
+        at = at + delay
+        if at == until:
+            raise Tie
+        if at < until:
+            self.now = at
+            return 0
+        self.now = until
         return SESSION_TIMEOUT_CODE
 
 
-def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int,
-                   trial: int) -> TrialResult:
+def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
+                   row: RowMaker = TrialResult) -> Row:
     """Trial ``trial`` on the fast path (rule 1's trials only); ``Tie`` when it must fall
-    back to the event path (rule 3)."""
-    streams = TrialStreams(seed, trial)
-    world = _World(scenario, streams)
-    clock = world.clock
-    start = scenario.sender.start
-    rng = streams.get("jitter") if policy.jitter != "none" else None
-    procedure = connect(policy, target_of(scenario), rng, started_at=start,
-                        budget=budget_of(policy))
+    back to the event path (rule 3). ``row`` builds the row from its fields in order."""
+    plan = _plan_of(scenario)
+    world = _World(plan, seed, trial)
+    start = plan.start
+    rng: Any = None
+    if policy.jitter != "none":
+        rng = PcgStream(*stream_seeds(seed, trial, (STREAM_IDS["jitter"],))[0])
+    procedure = connect(policy, plan.target, rng, started_at=start, budget=budget_of(policy))
     if start > 0:
-        clock.now = clock.now + start
+        world.now = world.now + start
     effect = next(procedure)
+    send = procedure.send
     while True:
+        kind = type(effect)
         result: Result
-        if isinstance(effect, Sleep):
-            clock.now = clock.now + effect.seconds
-            result = Succeeded(clock.now)
-        elif isinstance(effect, AddConnection):
+        if kind is AddConnection:
             result = world.add_connection()
-        elif isinstance(effect, Dial):
+        elif kind is Dial:
             result = world.dial()
-        elif isinstance(effect, HangUp):
+        elif kind is Sleep:
+            world.now = world.now + effect.seconds  # type: ignore[union-attr]
+            result = Succeeded(world.now)
+        elif kind is HangUp:
             result = world.hangup()
         else:  # pragma: no cover - the procedure yields these four only
             raise TypeError(f"the world cannot perform {effect!r}")
         try:
-            effect = procedure.send(result)
+            effect = send(result)
         except StopIteration as stop:
             outcome = stop.value
             break
@@ -344,21 +441,8 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int,
     end = outcome.at
     pool = world.pool
     held = end - world.port_since if world.port else 0.0
-    return TrialResult(
-        trial=trial,
-        seed=seed,
-        outcome="connected" if connected else "gave_up",
-        code=outcome.code,
-        reason=outcome.reason,
-        attempts=outcome.attempts,
-        dials=outcome.dials,
-        connect_time=end - start if connected else float("nan"),
-        end_time=end,
-        line_time=world.line_time + held,
-        codes=outcome.codes,
-        faults=(),
-        senders=1,
-        senders_connected=int(connected),
-        busy_signals=world.busy_signals,
-        port_utilization=pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0,
-    )
+    return row(
+        trial, seed, "connected" if connected else "gave_up", outcome.code, outcome.reason,
+        outcome.attempts, outcome.dials, end - start if connected else math.nan, end,
+        world.line_time + held, outcome.codes, (), 1, int(connected), 0,
+        pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
+from typing import NamedTuple
 
-__all__ = ["ROW_FIELDS", "TrialResult"]
+__all__ = ["ROW_FIELDS", "Row", "RowMaker", "RowTuple", "TrialResult"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +66,38 @@ class TrialResult:
 
 
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(TrialResult))
+
+
+class RowTuple(NamedTuple):
+    """A ``TrialResult``'s fields, in its order, as a tuple: what a summary-only run folds
+    (``sim.run.runner``). Summaries read a row by field name, so either kind serves; this one
+    costs a fifth of the frozen dataclass to build, which matters once per trial."""
+
+    trial: int
+    seed: int
+    outcome: str
+    code: int
+    reason: str
+    attempts: int
+    dials: int
+    connect_time: float
+    end_time: float
+    line_time: float
+    codes: tuple[int, ...]
+    faults: tuple[str, ...]
+    senders: int = 1
+    senders_connected: int = 0
+    busy_signals: int = 0
+    port_utilization: float = 0.0
+
+    @property
+    def connected(self) -> bool:
+        return self.outcome == "connected"
+
+
+#: A row as summaries and tallies read it.
+Row = TrialResult | RowTuple
+#: What builds a row from ``ROW_FIELDS`` in order (``TrialResult`` or ``RowTuple``).
+RowMaker = Callable[..., Row]
+
+assert RowTuple._fields == ROW_FIELDS  # one list of fields for both kinds

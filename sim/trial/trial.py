@@ -13,13 +13,13 @@ from sim.draws.streams import TrialStreams
 from sim.scenario.schema import Scenario
 from sim.trial.fast import Tie, eligible, run_fast_trial
 from sim.trial.fleet import run_fleet_trial
-from sim.trial.results import TrialResult
+from sim.trial.results import Row, RowTuple, TrialResult
 from sim.trial.setup import budget_of, target_of
 from sim.world.driver import drive
 from sim.world.trace import NULL_TRACER, Tracer
 from sim.world.world import World
 
-__all__ = ["run_event_trial", "run_trial"]
+__all__ = ["run_event_trial", "run_trial", "summary_row"]
 
 
 def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
@@ -34,10 +34,21 @@ def run_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
         return run_fleet_trial(scenario, policy, seed, trial, tracer)
     if eligible(scenario, tracer):
         try:
-            return run_fast_trial(scenario, policy, seed, trial)
+            return cast(TrialResult, run_fast_trial(scenario, policy, seed, trial))
         except Tie:
             pass
     return run_event_trial(scenario, policy, seed, trial, tracer)
+
+
+def summary_row(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int) -> Row:
+    """``run_trial``'s row for a summary only: the same fields, built as a ``RowTuple`` on
+    the fast path (cheaper than the frozen dataclass), a ``TrialResult`` elsewhere."""
+    if eligible(scenario, NULL_TRACER):
+        try:
+            return run_fast_trial(scenario, policy, seed, trial, RowTuple)
+        except Tie:
+            pass
+    return run_trial(scenario, policy, seed, trial)
 
 
 def run_event_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,

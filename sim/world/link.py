@@ -32,6 +32,7 @@ from sim.draws.streams import UniformStream
 from sim.scenario.schema import LinkSpec
 from sim.world.board import FaultBoard
 from sim.world.events import LinkEvent, Source
+from sim.world.stages import warmed
 from sim.world.trace import Tracer
 
 __all__ = ["LOST", "Channel", "Line", "Lines", "Link"]
@@ -164,10 +165,8 @@ class Link:
     def transit_time(self, nbytes: int, *, on_line: bool = True) -> float:
         """Draw the next message's one-way time (consumes one uniform). ``on_line``: the
         message takes its turn on a shared channel (a lost one never reaches the line)."""
-        latency = self._latency.ppf(self._stream.random())
-        if self._warm_extra:
-            age = self.env.now - self.up_since
-            latency *= 1.0 + self._warm_extra * math.exp(-age / self._warm_decay)
+        latency = warmed(self._latency.ppf(self._stream.random()), self.env.now - self.up_since,
+                         self._warm_extra, self._warm_decay)
         if self._spikes:
             for label, factor in self._spikes.items():
                 latency *= factor

@@ -32,7 +32,7 @@ from sim.world.board import FaultBoard
 from sim.world.events import NamePathEvent, NetbtEvent, Source
 from sim.world.link import LOST, Link
 from sim.world.race import first_of
-from sim.world.stages import answered_in_time, query_wait, wins_served
+from sim.world.stages import answered_in_time, path_ready, query_wait, wins_served
 from sim.world.trace import Tracer
 
 __all__ = ["NAME_QUERY_BYTES", "NAME_RESPONSE_BYTES", "NamePath", "Resolver", "draw_lag"]
@@ -67,7 +67,7 @@ class NamePath:
         self.ready_at = math.inf
 
     def ready(self, now: float) -> bool:
-        return now >= self.ready_at
+        return path_ready(now, self.ready_at)
 
 
 class Resolver:

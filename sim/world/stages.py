@@ -10,14 +10,15 @@ for bit (``tests/trial/test_fast_path.py``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sender.codes import ERROR_PPP_TIMEOUT
 from sim.draws.streams import UniformStream
-from sim.scenario.schema import PhaseFailure, RasSpec
+from sim.scenario.schema import RasSpec
 
-__all__ = ["DialPhase", "DialPlan", "plan_dial", "answered_in_time", "dial_plan", "query_wait",
-           "syn_waits", "wins_served"]
+__all__ = ["DialPhase", "DialPlan", "answered_in_time", "dial_plan", "path_ready", "plan_dial",
+           "query_wait", "syn_waits", "warmed", "wins_served"]
 
 #: (phase name, duration, code: 0 when the phase succeeds).
 DialPhase = tuple[str, float, int]
@@ -31,22 +32,42 @@ def dial_plan(spec: RasSpec, connect: float, authenticate: float, project: float
     ``rolls`` are the dial's four failure uniforms: one per phase, then the code pick.
     """
     connect_roll, authenticate_roll, project_roll, pick = rolls
-    plan: list[DialPhase] = []
-    phases: tuple[tuple[str, float, float, PhaseFailure], ...] = (
-        ("connect", connect, connect_roll, spec.connect_failure),
-        ("authenticate", authenticate, authenticate_roll, spec.authenticate_failure),
-        ("project", project, project_roll, spec.project_failure),
-    )
-    for name, duration, fail_roll, failure in phases:
-        code = 0
-        if name == "authenticate" and duration > spec.authenticate_timeout:
-            duration, code = spec.authenticate_timeout, ERROR_PPP_TIMEOUT
-        elif fail_roll < failure.rate:
-            code = failure.codes[min(len(failure.codes) - 1, int(pick * len(failure.codes)))]
-        plan.append((name, duration, code))
-        if code:
-            break
-    return tuple(plan)
+    # Written out phase by phase (no loop, no list): this runs once per dial on both paths.
+    failure = spec.connect_failure
+    connect_phase = ("connect", connect,
+                     _pick(failure.codes, pick) if connect_roll < failure.rate else 0)
+    if connect_phase[2]:
+        return (connect_phase,)
+    if authenticate > spec.authenticate_timeout:
+        return (connect_phase, ("authenticate", spec.authenticate_timeout, ERROR_PPP_TIMEOUT))
+    failure = spec.authenticate_failure
+    authenticate_phase = ("authenticate", authenticate,
+                          _pick(failure.codes, pick) if authenticate_roll < failure.rate else 0)
+    if authenticate_phase[2]:
+        return (connect_phase, authenticate_phase)
+    failure = spec.project_failure
+    return (connect_phase, authenticate_phase,
+            ("project", project, _pick(failure.codes, pick) if project_roll < failure.rate else 0))
+
+
+def _pick(codes: list[int], pick: float) -> int:
+    """The failure code the pick uniform chooses among a phase's codes."""
+    return codes[min(len(codes) - 1, int(pick * len(codes)))]
+
+
+def warmed(latency: float, age: float, warm_extra: float, warm_decay: float) -> float:
+    """A drawn latency under warm-up (``sim.world.link`` rule 3): times
+    1 + (factor - 1) * exp(-age / decay), ``age`` from the moment the connection came up;
+    unchanged when ``warm_extra`` (factor - 1) is 0."""
+    if warm_extra:
+        return latency * (1.0 + warm_extra * math.exp(-age / warm_decay))
+    return latency
+
+
+def path_ready(now: float, ready_at: float) -> bool:
+    """The name path answers at ``now`` (``sim.world.netbt`` rule 1): a WINS query or a SYN
+    reaching the far side is served from ``ready_at`` on."""
+    return now >= ready_at
 
 
 @dataclass(frozen=True, slots=True)

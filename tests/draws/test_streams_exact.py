@@ -12,8 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.draws.pcg import finish, pcg_seed, seed_pool, spawn, stream_block, trial_block
-from sim.draws.streams import STREAM_IDS, PcgStream, TrialStreams
+from sim.draws.pcg import (
+    finish,
+    pcg_seed,
+    seed_pool,
+    seeds_block,
+    spawn,
+    stream_block,
+    trial_block,
+)
+from sim.draws.streams import STREAM_IDS, PcgStream, TrialStreams, stream_seeds
 
 
 def numpy_uniforms(seed: int, key: tuple[int, ...], count: int) -> list[float]:
@@ -90,3 +98,25 @@ def test_negative_entropy_is_refused_like_numpy() -> None:
         np.random.SeedSequence(-1)
     with pytest.raises(ValueError):
         seed_pool(-1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=words, first=st.integers(0, 2**32 - 40),
+       numbers=st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=5).map(tuple))
+def test_several_streams_of_a_block_at_once(seed: int, first: int,
+                                            numbers: tuple[int, ...]) -> None:
+    # seeds_block: the fast path's streams of a trial together, the 128-bit sum on arrays.
+    rows = seeds_block(trial_block(seed, first, 33), numbers)
+    for offset in (0, 1, 32):
+        for number, state in zip(numbers, rows[offset], strict=True):
+            assert state == pcg_seed(spawn(seed_pool(seed), (first + offset, number)))
+
+
+@pytest.mark.parametrize("trial", [0, 255, 256, 70_000, 2**32 - 257, 2**32 + 5])
+def test_stream_seeds_are_the_named_streams(trial: int) -> None:
+    names = ("ras", "dial_failures", "link", "name_path", "jitter")
+    seeds = stream_seeds(221951, trial, tuple(STREAM_IDS[name] for name in names))
+    for name, (state, increment) in zip(names, seeds, strict=True):
+        got = PcgStream(state, increment)
+        assert [got.random() for _ in range(3)] == numpy_uniforms(
+            221951, (trial, STREAM_IDS[name]), 3)

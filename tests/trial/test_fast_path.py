@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 from sender.policy import PRESETS, RetryPolicy
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
+from sim.stats.summary import Summary
 from sim.trial.fast import Tie, eligible, run_fast_trial
-from sim.trial.trial import run_event_trial, run_trial
+from sim.trial.results import ROW_FIELDS, RowTuple, TrialResult
+from sim.trial.trial import run_event_trial, run_trial, summary_row
 from sim.world.trace import NULL_TRACER, Recorder
 from tests.helpers.sender_script import policies
 
@@ -119,3 +121,27 @@ def test_rows_equal_on_generated_worlds(scenario: Scenario, policy: RetryPolicy,
     except Tie:
         return  # rule 3: run_trial fell back, and gave the event row above
     assert repr(fast) == repr(event)
+
+
+@pytest.mark.parametrize("path", ELIGIBLE, ids=lambda p: p.stem)
+def test_summary_rows_fold_to_the_same_summary(path: Path) -> None:
+    # A summary-only run folds RowTuple rows (sim.trial.trial.summary_row): the same fields,
+    # so the same summary, to the last digit, as the TrialResult rows of run_trial.
+    loaded = load_scenario(path)
+    light, full = Summary(), Summary()
+    for trial in range(120):
+        row = summary_row(loaded.scenario, loaded.policy, SEED, trial)
+        assert isinstance(row, RowTuple)
+        result = run_trial(loaded.scenario, loaded.policy, SEED, trial)
+        # repr: exact floats, and a NaN connect time equals itself.
+        assert repr(tuple(row)) == repr(tuple(getattr(result, name) for name in ROW_FIELDS))
+        light.add(row)
+        full.add(result)
+    assert light.to_dict() == full.to_dict()
+
+
+def test_rows_of_other_paths_stay_trial_results() -> None:
+    # Fleets and faults take the event path, whose rows are TrialResult either way.
+    path = next(p for p in SCENARIOS if p.stem.startswith("faults-"))
+    loaded = load_scenario(path)
+    assert isinstance(summary_row(loaded.scenario, loaded.policy, SEED, 0), TrialResult)
