@@ -21,7 +21,10 @@ Rules:
    ``connect_diff`` in time to connect (s; in a fleet, the makespan), over the
    ``connect_pairs`` trials where both connected (``sim.stats.paired`` rule 5).
 4. Output files are written to a temporary file and renamed into place (``sim.report.output``
-   rule 2).
+   rule 2). In a row, a policy's code sets (``retry_on``, ``redial_on``) are space-separated
+   strings (``"51 53 59"``), and so in JSON and Parquet; a CSV file holds them as JSON lists
+   (``[51, 53, 59]``), so that ``pandas.read_csv`` reads them as text, never as a number
+   (``sim.report.output`` rule 5).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.report.atomic import atomic_path
+from sim.report.output import csv_list
 from sim.run.executors import Executor
 from sim.run.runner import run_batch
 from sim.scenario.policy_fields import CODE_FIELDS, POLICY_FIELDS, by_name
@@ -334,4 +338,6 @@ def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any])
             with open(tmp, "w", newline="", encoding="utf-8") as out:
                 writer = csv.DictWriter(out, fieldnames=columns)
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows(
+                    {**row, **{name: csv_list(row[name], integers=True)
+                               for name in CODE_FIELDS if name in row}} for row in rows)

@@ -222,6 +222,13 @@ def test_cli_json_csv_and_parquet(tmp_path: Path, small_grid: Path,
         rows = list(csv.DictReader(handle))
     assert [r["policy"] for r in rows] == names
     assert float(rows[2]["diff"]) == report["policies"][2]["diff"]
+    # The code sets are JSON lists in a CSV: plain pandas reads them as text.
+    import pandas as pd
+
+    plain = pd.read_csv(csv_path)
+    for name in ("retry_on", "redial_on"):
+        assert [json.loads(cell) for cell in plain[name]] == [
+            [int(c) for c in row[name].split()] for row in report["policies"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.toml", "table.csv",
                                                          "table.parquet"]
 
