@@ -206,7 +206,7 @@ def _fleet_panels(where: Any, report: dict[str, Any], shown: list[int], total: i
                label="share of senders")
     success.set_title("connected")
     success.set_xlabel(f"% of trials (every sender) and of senders\n{interval}")
-    success.legend(fontsize=8, loc="best")
+    success.legend(fontsize=8, loc="lower left")  # the dots sit near 100%, at the right
     _differences(d_success, ys, rows, "diff", 100, lower_is_better=False)
     d_success.set_title("Δ every sender connected")
     d_success.set_xlabel("difference (percentage points)\n"
