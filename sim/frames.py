@@ -8,7 +8,8 @@ Rules:
 2. A trials frame has exactly the columns ``sim.trial.results.ROW_FIELDS`` with the dtypes of
    ``ROW_DTYPES``, whether it was simulated (``trials_frame``) or read back from a
    ``rassim run --out`` file (``read_rows``): ``codes`` and ``faults`` are space-separated
-   strings as in the files, and ``connect_time`` is NaN for trials that gave up.
+   strings (``"53 629"``, as Parquet files hold them; a CSV file holds JSON lists,
+   ``sim.report.output`` rule 5), and ``connect_time`` is NaN for trials that gave up.
 3. Scenario parameters are changed on the validated model, never by editing TOML text
    (``with_overrides``): the scenario is turned back into the form a file would write
    (durations as ``"0.6s"`` strings) with the overrides applied, and validated again, so an
@@ -58,6 +59,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from sender.codes import ERROR_BAD_NETPATH, symbol_of
 from sender.policy import PolicyError, RetryPolicy, preset
 from sim.draws.units import parse_duration
+from sim.report.output import LIST_COLUMNS, from_csv_list
 from sim.report.sidecar import read_sidecar
 from sim.run.executors import LocalExecutor
 from sim.run.runner import default_workers, run_trials, trial_cost
@@ -167,12 +169,9 @@ def _rows_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
 def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
     """Rule 2: the same dtypes from a simulation, a CSV file or a Parquet file."""
     frame = frame.copy()
-    for column in ("codes", "faults"):
-        # A CSV cell "53" reads back as the integer 53 and an empty one as NaN.
-        frame[column] = [
-            "" if value is None or (isinstance(value, float) and math.isnan(value))
-            else str(value) for value in frame[column]
-        ]
+    for column in LIST_COLUMNS:
+        # A CSV cell is a JSON list; an older file's "53" may read back as 53, "" as NaN.
+        frame[column] = [from_csv_list(value) for value in frame[column]]
     frame["connect_time"] = pd.to_numeric(frame["connect_time"], errors="coerce")
     return frame.astype(ROW_DTYPES)[list(ROW_FIELDS)].reset_index(drop=True)
 

@@ -63,9 +63,12 @@ def register(commands: Any) -> None:
     sweep.add_argument("--json", action="store_true", help="print one JSON object")
     sweep.add_argument("--out", type=Path, help="write the table (.csv or .parquet)")
     sweep.add_argument("--plot", type=Path, metavar="FILE.png",
-                       help="draw the table: success rate, error 53 and the paired difference "
-                       "to the baseline per policy, and the rates over the varied fields "
-                       "(.png, .svg or .pdf; needs rassim[plot])")
+                       help="draw the table: per policy, success rate, error 53 and the paired "
+                       "difference to the baseline (a fleet: makespan p50/p95, work, busy "
+                       "rate, port utilization and the paired differences), and the "
+                       "success rate (a fleet: makespan p95) over the varied fields, the "
+                       "heatmap centred on the baseline (.png, .svg or .pdf; needs the plot "
+                       "extra)")
     sweep.set_defaults(handler=_cmd_sweep)
 
 

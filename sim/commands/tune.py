@@ -22,6 +22,7 @@ from sim.commands.sweep import add_execution_options, open_executor_for
 from sim.commands.tables import Column, print_fitted
 from sim.report.format import number, percent, seconds
 from sim.report.terminal import terminal_safe
+from sim.stats.policy_metrics import DIRECTIONS
 
 __all__ = ["register"]
 
@@ -42,10 +43,14 @@ def register(commands: Any) -> None:
                       help="a requirement such as success_rate>=0.999, rate_53<=0.1%%, "
                       "p95_connect_time<=60s (repeatable)")
     tune.add_argument("--minimize", action="append", default=[], metavar="METRIC",
-                      help="an objective: p95_connect_time, p50_connect_time, line_time, "
-                      "dials or rate_53 (repeatable: several give a Pareto front)")
+                      help="an objective: "
+                      + ", ".join(m for m, d in DIRECTIONS.items() if d == "minimize")
+                      + " (work and busy_rate for a fleet; repeatable: several give a "
+                      "Pareto front)")
     tune.add_argument("--maximize", action="append", default=[], metavar="METRIC",
-                      help="an objective to maximize: success_rate")
+                      help="an objective to maximize: "
+                      + ", ".join(m for m, d in DIRECTIONS.items() if d == "maximize")
+                      + " (the last two for a fleet)")
     tune.add_argument("--n-trials", type=int, default=40,
                       help="candidates the study should have evaluated in total, counting "
                       "earlier runs (default: 40)")

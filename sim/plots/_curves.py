@@ -213,28 +213,58 @@ def success_vs_budget(df: pd.DataFrame, budget: str = "policy.attempts_per_dial"
 def success_heatmap(df: pd.DataFrame, x: str, y: str, *, value: str = "success_rate",
                     ax: Axes | None = None, xlabel: str | None = None,
                     ylabel: str | None = None, cmap: str | None = None,
-                    annotate: bool = True, title: str | None = None) -> Figure:
+                    annotate: bool = True, title: str | None = None,
+                    center: float | None = None, center_label: str = "the baseline",
+                    higher_is_better: bool | None = None,
+                    value_label: str | None = None) -> Figure:
     """``value`` (a rate in [0, 1], or any number) over two parameters: one cell per point.
 
     ``df`` is a points frame with exactly one row per (x, y) pair (filter it to one policy
-    first). Cells are annotated with the percentage where it fits.
+    first). Cells are annotated with the value where it fits.
+
+    Colours: with ``center`` (e.g. the baseline's value), a diverging scale centred on it
+    and symmetric about it, so the colour says better or worse than ``center_label`` and by
+    how much (green better: ``higher_is_better`` defaults to True for ``success_rate``,
+    False otherwise); the colourbar marks the centre. Without, the scale spans the
+    grid's own range, and the colourbar says so.
     """
     if df.duplicated([x, y]).any():
         raise ValueError(f"several rows share an ({x}, {y}) pair; filter the frame to one "
                          "policy (or one value of the other parameters) first")
     table = df.pivot(index=y, columns=x, values=value).sort_index().sort_index(axis=1)
     values = table.to_numpy(float)
-    cmap_name = cmap or ("RdYlGn" if value == "success_rate" else "YlOrRd")
+    if higher_is_better is None:
+        higher_is_better = value == "success_rate"
+    rate = _is_rate(value)
+    lowest, highest = float(np.nanmin(values)), float(np.nanmax(values))
+    label = value_label or axis_label(value)
+
+    def shown(v: float) -> str:
+        return f"{100 * v:.1f}%" if rate else f"{v:.4g}"
+
+    if center is not None:
+        # why: symmetric about the centre, so equal distances from the baseline get equal
+        # colour strength on either side (a 22-point gain is as green as a loss is red).
+        reach = max(abs(highest - center), abs(lowest - center)) or 1e-9
+        norm = Normalize(vmin=center - reach, vmax=center + reach)
+        default = "RdYlGn" if higher_is_better else "RdYlGn_r"
+        label = (f"{label}\ncentred on {center_label}: {shown(center)}"
+                 + ("; green: better" if cmap is None else ""))
+    else:
+        norm = Normalize(vmin=lowest, vmax=highest)
+        default = "RdYlGn" if value == "success_rate" else "YlOrRd"
+        label = f"{label}\nspans the grid: {shown(lowest)} to {shown(highest)}"
+    cmap_name = cmap or default
     fig, ax = axes_of(ax, 7.5, 5.0)
-    norm = Normalize(vmin=float(np.nanmin(values)), vmax=float(np.nanmax(values)))
     image = ax.imshow(values, origin="lower", aspect="auto", cmap=cmap_name, norm=norm)
     ax.set_xticks(range(len(table.columns)), [_value_text(v) for v in table.columns])
     ax.set_yticks(range(len(table.index)), [_value_text(v) for v in table.index])
     ax.set_xlabel(xlabel or axis_label(x))
     ax.set_ylabel(ylabel or axis_label(y))
     bar = fig.colorbar(image, ax=ax)
-    bar.set_label(axis_label(value))
-    rate = _is_rate(value)
+    bar.set_label(label, fontsize=8)
+    if center is not None:
+        bar.ax.axhline(center, color="black", linewidth=1.2)
     if rate:
         bar.formatter = _percent_formatter(1)
         bar.update_ticks()
@@ -262,7 +292,7 @@ def _annotate_cells(fig: Figure, ax: Axes, values: np.ndarray, cmap: Any,
     cell_px = abs(ax.transData.transform((1, 0))[0] - ax.transData.transform((0, 0))[0])
     for text, v in texts:
         forms = ([f"{100 * v:.1f}%", f"{100 * v:.0f}%", f"{100 * v:.0f}"] if rate
-                 else [f"{v:.3g}", f"{v:.2g}"])
+                 else [f"{v:.3g}", f"{v:.2g}"] if abs(v) < 100 else [f"{v:.0f}"])
         if not fit_text(text, forms, cell_px, rend):
             text.remove()
 

@@ -12,6 +12,12 @@ Rules:
    which carries the CSV's sha256 and is published first (``sim.report.sidecar``).
 4. An interrupted run still publishes a complete, valid file of the trials that finished,
    marked ``"complete": false`` with the number of trials it holds.
+5. The list columns ``codes`` (ints) and ``faults`` (names) are, in a CSV file, JSON lists
+   (``[53, 629]``, ``["link_outage"]``, ``[]``): a CSV cell has no type, and a plain ``53``
+   or an empty cell would come back from ``pandas.read_csv`` as a number or NaN; a JSON
+   list always reads back as text, and ``json.loads`` turns it into the list. Parquet,
+   which has types, keeps them as strings with the items separated by spaces, as
+   ``TrialResult.as_row`` gives them (and as ``sim.frames`` holds them).
 """
 
 from __future__ import annotations
@@ -33,9 +39,26 @@ from sim.report.atomic import (
 from sim.report.sidecar import HashingText, publish_pair, sidecar_of
 from sim.trial.results import ROW_FIELDS, TrialResult
 
-__all__ = ["OutputError", "RowSink", "check_output_path"]
+__all__ = ["LIST_COLUMNS", "OutputError", "RowSink", "check_output_path", "csv_list",
+           "from_csv_list"]
 
 SUFFIXES = (".csv", ".parquet")
+#: The columns that hold lists (rule 5), and whether their items are integers.
+LIST_COLUMNS: dict[str, bool] = {"codes": True, "faults": False}
+
+
+def csv_list(items: str, integers: bool) -> str:
+    """A space-separated list as a CSV cell (rule 5): ``"53 629"`` -> ``[53, 629]``."""
+    return json.dumps([int(x) for x in items.split()] if integers else items.split())
+
+
+def from_csv_list(cell: object) -> str:
+    """A CSV cell of ``csv_list`` back to the space-separated form (``[53, 629]`` ->
+    ``"53 629"``). A cell written before rule 5 (``53 629``, ``53``, empty) is taken as is."""
+    text = "" if cell is None or cell != cell else str(cell)  # NaN != NaN
+    if text.startswith("["):
+        return " ".join(str(item) for item in json.loads(text))
+    return text.removesuffix(".0") if text.replace(".", "", 1).isdigit() else text
 
 
 def check_output_path(path: Path) -> None:
@@ -120,6 +143,9 @@ class RowSink:
                 self._batch_bytes = table.nbytes
                 self._parquet.write_table(table)
         else:
+            for row in rows:
+                for column, integers in LIST_COLUMNS.items():
+                    row[column] = csv_list(str(row[column]), integers)
             self._csv.writerows(rows)
 
     def _close(self) -> None:

@@ -51,7 +51,9 @@ from sim.scenario.loader import (
     _explain,
     _line_hint,
     clip,
+    did_you_mean,
     dotted_path,
+    fields_at,
     parse_toml,
     policy_from_table,
     read_text_file,
@@ -142,8 +144,12 @@ def read_toml(path: Path, what: str) -> tuple[dict[str, Any], str]:
     return parse_toml(path, text), text
 
 
-def validation_message(path: Path, text: str, error: ValidationError, help_hint: str) -> str:
-    """``sim.scenario.loader``'s one-line-per-problem message, for files other than scenarios."""
+def validation_message(path: Path, text: str, error: ValidationError, help_hint: str,
+                       model: type[BaseModel] | None = None) -> str:
+    """``sim.scenario.loader``'s one-line-per-problem message, for files other than scenarios.
+
+    ``model`` is the file's model: an unknown key then names the nearest valid key of its
+    table ("did you mean `attempts_per_dial`?"), as a scenario file's does."""
     texts = [(path, text)]
     lines = []
     items = error.errors(include_url=False)
@@ -152,7 +158,9 @@ def validation_message(path: Path, text: str, error: ValidationError, help_hint:
         dotted = dotted_path(loc)
         kind = item["type"]
         if kind == "extra_forbidden":
-            why = f"unknown key {shorten(loc[-1])}; remove it or check its spelling ({help_hint})"
+            near = did_you_mean(str(loc[-1]), fields_at(model, loc[:-1])) if model else ""
+            why = (f"unknown key {shorten(loc[-1])}{near}; remove it or check its spelling "
+                   f"({help_hint})")
         elif kind == "list_type":
             why = "must be a list of values to try, e.g. [1, 2, 4] or [\"1s\", \"5s\"]"
         elif kind in ("int_type", "float_type", "int_from_float"):
@@ -195,8 +203,8 @@ def load_grid(path: str | Path, scenario_policy: RetryPolicy,
     try:
         spec = GridFile.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(validation_message(path, text, error,
-                                               "see `rassim sweep --help`")) from None
+        raise ScenarioError(validation_message(path, text, error, "see `rassim sweep --help`",
+                                               GridFile)) from None
     hint = _hint(path, text)
     varied: list[str] = list(data.get("vary", {})) if spec.vary is not None else []
     if not varied and not spec.policies:

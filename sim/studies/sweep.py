@@ -23,6 +23,10 @@ Rules:
 4. Output files are written to a temporary file and renamed into place (``sim.report.output``
    rule 2); a CSV's provenance goes into its sidecar (``sim.report.sidecar``). The
    provenance says ``complete`` (false for an interrupted sweep, as for ``rassim run``).
+   In a row, a policy's code sets (``retry_on``, ``redial_on``) are space-separated
+   strings (``"51 53 59"``), and so in JSON and Parquet; a CSV file holds them as JSON lists
+   (``[51, 53, 59]``), so that ``pandas.read_csv`` reads them as text, never as a number
+   (``sim.report.output`` rule 5).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from typing import Any
 
 from sim.draws.units import shorten
 from sim.report.atomic import write_atomic
+from sim.report.output import csv_list
 from sim.report.sidecar import write_pair
 from sim.run.executors import Executor
 from sim.run.runner import run_batch
@@ -352,5 +357,7 @@ def write_rows(path: Path, rows: list[dict[str, Any]], metadata: dict[str, Any],
         text = io.StringIO(newline="")
         writer = csv.DictWriter(text, fieldnames=columns)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {**row, **{name: csv_list(row[name], integers=True)
+                       for name in CODE_FIELDS if name in row}} for row in rows)
         write_pair(path, text.getvalue().encode("utf-8"), metadata, option)

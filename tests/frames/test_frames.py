@@ -82,6 +82,44 @@ def test_read_rows_equals_the_simulated_frame(tmp_path: Path, suffix: str,
         assert read.attrs["rassim"]["seed"] == SEED
 
 
+@pytest.mark.parametrize("scenario", [UNPATCHED, FLAPS], ids=["single-codes", "faults"])
+def test_csv_list_columns_survive_plain_pandas(tmp_path: Path, scenario: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A --out CSV read with nothing but ``pd.read_csv``: codes and faults are text (JSON
+    lists), never floats, even where every cell holds one code or none; and ``read_rows``
+    gives back the simulated frame."""
+    import json
+
+    out = tmp_path / "rows.csv"
+    assert main(["run", str(scenario), "--trials", "150", "--seed", str(SEED), "--out",
+                 str(out), "--json", "--workers", "1"]) == 0
+    capsys.readouterr()
+    plain = pd.read_csv(out)
+    simulated = frames.trials_frame(scenario, 150, SEED, workers=1)
+    for column in ("codes", "faults"):
+        assert plain[column].dtype == object, column
+        assert all(isinstance(cell, str) for cell in plain[column]), column
+        assert [" ".join(str(x) for x in json.loads(cell)) for cell in plain[column]] == \
+            list(simulated[column])
+    codes = [json.loads(cell) for cell in plain["codes"]]
+    assert all(isinstance(c, int) for cell in codes for c in cell)
+    assert [] in codes and any(len(cell) == 1 for cell in codes)  # the cells that broke
+    if scenario == UNPATCHED:
+        assert set(plain["faults"]) == {"[]"}  # no fault: still text, not NaN
+    pd.testing.assert_frame_equal(frames.read_rows(out), simulated)
+
+
+def test_read_rows_takes_an_older_space_separated_csv(tmp_path: Path) -> None:
+    """A file written before the lists were JSON (``53``, ``53 629``, empty) reads the same."""
+    simulated = frames.trials_frame(FLAPS, 40, SEED, workers=1)
+    old = simulated.copy()
+    old["connect_time"] = old["connect_time"].astype(object).where(old["connect_time"].notna(),
+                                                                     "")
+    path = tmp_path / "old.csv"
+    old.to_csv(path, index=False)
+    pd.testing.assert_frame_equal(frames.read_rows(path), simulated)
+
+
 def test_read_rows_rejects_other_files(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         frames.read_rows(tmp_path / "rows.txt")

@@ -254,7 +254,7 @@ def test_heatmap_has_one_annotated_cell_per_point() -> None:
     assert ax.images[0].get_array().shape == (4, 3)  # rows: y, columns: x
     texts = [t.get_text() for t in visible_texts(ax)]
     assert len(texts) == 12 and {"8.0%", "52.0%"} <= set(texts)  # (0.3+0.5)/10, (1.2+4)/10
-    assert bar.get_ylabel() == "error 53 rate (% of trials)"
+    assert bar.get_ylabel() == "error 53 rate (% of trials)\nspans the grid: 8.0% to 52.0%"
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0.3", "0.6", "1.2"]
     assert_no_text_overlaps(fig)
     with pytest.raises(ValueError, match="filter the frame"):

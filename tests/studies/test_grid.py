@@ -96,8 +96,16 @@ def test_a_baseline_named_like_a_different_grid_policy_is_kept_apart(tmp_path: P
 
 @pytest.mark.parametrize(("text", "fragments"), [
     ('[vary]\nattempts_per_dail = [1]\n',
-     ["line 2", "vary.attempts_per_dail", "unknown key", "rassim sweep --help"]),
+     ["line 2", "vary.attempts_per_dail", "unknown key",
+      "(did you mean `attempts_per_dial`?)", "rassim sweep --help"]),
     ('colour = "red"\n[vary]\nattempts_per_dial = [1]\n', ["line 1", "colour", "unknown key"]),
+    # The nearest key of the table the typo is in: [base], [[policies]], the top level.
+    ('[base]\nmax_dils = 3\n[vary]\nattempts_per_dial = [1]\n',
+     ["line 2", "base.max_dils", "(did you mean `max_dials`?)"]),
+    ('[[policies]]\nname = "a"\npreset = "pre-fix"\nredial_wiat = "3s"\n',
+     ["line 4", "policies.0.redial_wiat", "(did you mean `redial_wait`?)"]),
+    ('baselin = "pre-fix"\n[vary]\nattempts_per_dial = [1]\n',
+     ["line 1", "(did you mean `baseline`?)"]),
     ('[base]\npreset = "connras-fixx"\n[vary]\nattempts_per_dial = [1]\n',
      ["line 2", "base.preset", "unknown preset 'connras-fixx'", "connras-fix"]),
     ('[[policies]]\nname = "x"\npreset = "nope"\n',

@@ -227,6 +227,13 @@ def test_cli_json_csv_and_parquet(tmp_path: Path, small_grid: Path,
     sidecar = json.loads((tmp_path / "table.csv.meta.json").read_text(encoding="utf-8"))
     assert sidecar["complete"] is True and sidecar["interrupted"] is False
     assert sidecar["csv_sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest()
+    # The code sets are JSON lists in a CSV: plain pandas reads them as text.
+    import pandas as pd
+
+    plain = pd.read_csv(csv_path)
+    for name in ("retry_on", "redial_on"):
+        assert [json.loads(cell) for cell in plain[name]] == [
+            [int(c) for c in row[name].split()] for row in report["policies"]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grid.toml", "table.csv",
                                                          "table.csv.meta.json",
                                                          "table.parquet"]

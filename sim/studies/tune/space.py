@@ -289,8 +289,8 @@ def load_space(path: str | Path, scenario_policy: RetryPolicy) -> Space:
     try:
         spec = SpaceFile.model_validate(data)
     except ValidationError as error:
-        raise ScenarioError(validation_message(path, text, error,
-                                               "see `rassim tune --help`")) from None
+        raise ScenarioError(validation_message(path, text, error, "see `rassim tune --help`",
+                                               SpaceFile)) from None
     fields = [f for f in data.get("params", {}) if getattr(spec.params, f) is not None]
     if not fields:
         raise ScenarioError(f"{path}: {_line_hint([(path, text)], ('params',))}params: "
