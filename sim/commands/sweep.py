@@ -207,7 +207,10 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace, elapsed: floa
     rows = report["policies"]
     out.print(f"[bold]{report['scenario']}[/bold] ({markup_inert(str(args.file))}) · grid "
               f"{report['grid']}")
-    out.print(f"seed {report['seed']} · {report['trials']:,} trials per policy on the same "
+    # A decision sweep stops each policy once decided: its figures are over its own trials.
+    per_policy = (f"up to {report['trials']:,} trials per policy (each stops once decided, "
+                  "below)" if report.get("decision") else f"{report['trials']:,} trials per policy")
+    out.print(f"seed {report['seed']} · {per_policy} on the same "
               f"seeds (CRN) · {len(rows)} policies · baseline {report['baseline']} · "
               f"scenario sha256 {report['scenario_sha256'][:12]} · rassim {report['version']}")
     if report["trials"] == 0:
@@ -291,7 +294,7 @@ def _print_decisions(report: dict[str, Any]) -> None:
     decision = report["decision"]
     out = console()
     out.print(f"\n[bold]require {decision['require']}[/bold] at 95% confidence per policy; "
-              f"{decision['correction']}; looks at "
+              f"{decision['correction']}; looked at "
               + ", ".join(f"{n:,}" for n in decision["checkpoints"]) + " trials")
     rows = {row["policy"]: row for row in report["policies"]}
     colors = {"meets": "green", "fails": "red", "undecided": "yellow"}
