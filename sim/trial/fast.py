@@ -421,8 +421,8 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: in
     plan = _plan_of(scenario)
     world: _World
     if scenario.faults:
-        # Imported here: ``fast_faults`` builds on this module's world, so importing it at
-        # the top would be a cycle; the import is a dict look-up after the first trial.
+        # why: ``fast_faults`` builds on this module's world, so importing it at the top
+        # would be a cycle; the import is a dict look-up after the first trial.
         from sim.trial.fast_faults import FaultWorld, fault_plan
         world = FaultWorld(plan, fault_plan(scenario), seed, trial)
     else:
