@@ -13,9 +13,11 @@ the scenario alone is worked out once per scenario (``_Plan``).
 
 Rules:
 
-1. **Which trials.** ``eligible(scenario, tracer)``: no ``[fleet]``, no faults, and a tracer
-   that records nothing. Decided from the scenario and the call, never by a user flag.
-   Every other trial, and every traced replay, takes the event path.
+1. **Which trials.** ``eligible(scenario, tracer)``: no ``[fleet]``, no ``ports_held`` fault
+   (it queues on the shared SimPy resource), and a tracer that records nothing. Decided from
+   the scenario and the call, never by a user flag. Every other trial, and every traced
+   replay, takes the event path. A scenario with faults runs ``sim.trial.fast_faults``'s
+   world, which puts the fault windows' boundaries on the same heap.
 2. **Same draws, same order.** A stage's own messages draw their latency when sent; a
    message's far-side arrival, and a reply's send after the server's think time, are kept
    in a heap of pending actions and run in time order before anything at a later time
@@ -79,7 +81,8 @@ class Tie(Exception):
 
 def eligible(scenario: Scenario, tracer: Tracer) -> bool:
     """Rule 1."""
-    return scenario.fleet is None and not scenario.faults and isinstance(tracer, NullTracer)
+    return (scenario.fleet is None and isinstance(tracer, NullTracer)
+            and not any(spec.kind == "ports_held" for spec in scenario.faults))
 
 
 # What the far side does with a request (the event path's ``serve`` callables).
@@ -281,6 +284,14 @@ class _World:
         self._link_up(self.now)
         return Succeeded(self.now)
 
+    def sleep(self, seconds: float) -> Result:
+        self.now = self.now + seconds
+        return Succeeded(self.now)
+
+    def finish(self, end: float) -> tuple[str, ...]:
+        """The faults that touched the trial, which ended at ``end``: none here."""
+        return ()
+
     def hangup(self) -> Result:
         self._run_until(self.now)
         if self.connected:
@@ -408,7 +419,14 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: in
     """Trial ``trial`` on the fast path (rule 1's trials only); ``Tie`` when it must fall
     back to the event path (rule 3). ``row`` builds the row from its fields in order."""
     plan = _plan_of(scenario)
-    world = _World(plan, seed, trial)
+    world: _World
+    if scenario.faults:
+        # why: ``fast_faults`` builds on this module's world, so importing it at the top
+        # would be a cycle; the import is a dict look-up after the first trial.
+        from sim.trial.fast_faults import FaultWorld, fault_plan
+        world = FaultWorld(plan, fault_plan(scenario), seed, trial)
+    else:
+        world = _World(plan, seed, trial)
     start = plan.start
     rng: Any = None
     if policy.jitter != "none":
@@ -426,8 +444,7 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: in
         elif kind is Dial:
             result = world.dial()
         elif kind is Sleep:
-            world.now = world.now + effect.seconds  # type: ignore[union-attr]
-            result = Succeeded(world.now)
+            result = world.sleep(effect.seconds)  # type: ignore[union-attr]
         elif kind is HangUp:
             result = world.hangup()
         else:  # pragma: no cover - the procedure yields these four only
@@ -439,10 +456,11 @@ def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: in
             break
     connected = isinstance(outcome, Connected)
     end = outcome.at
+    faults = world.finish(end)
     pool = world.pool
     held = end - world.port_since if world.port else 0.0
     return row(
         trial, seed, "connected" if connected else "gave_up", outcome.code, outcome.reason,
         outcome.attempts, outcome.dials, end - start if connected else math.nan, end,
-        world.line_time + held, outcome.codes, (), 1, int(connected), 0,
+        world.line_time + held, outcome.codes, faults, 1, int(connected), 0,
         pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0)

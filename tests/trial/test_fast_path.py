@@ -32,9 +32,8 @@ SEED = 20261124
 
 def test_eligibility_comes_from_the_scenario() -> None:
     names = {p.stem for p in SCENARIOS} - {p.stem for p in ELIGIBLE}
-    # Fleets and scenarios with faults take the event path; the lone ones the fast path.
-    assert names == {p.stem for p in SCENARIOS if p.stem.startswith("fleet-")
-                     or p.stem.startswith("faults-")}
+    # Fleets take the event path; lone scenarios (with faults too) the fast path.
+    assert names == {p.stem for p in SCENARIOS if p.stem.startswith("fleet-")}
     assert len(ELIGIBLE) >= 6
     loaded = load_scenario(ELIGIBLE[0])
     assert not eligible(loaded.scenario, Recorder())  # a traced replay: the event path
@@ -141,7 +140,7 @@ def test_summary_rows_fold_to_the_same_summary(path: Path) -> None:
 
 
 def test_rows_of_other_paths_stay_trial_results() -> None:
-    # Fleets and faults take the event path, whose rows are TrialResult either way.
-    path = next(p for p in SCENARIOS if p.stem.startswith("faults-"))
+    # Fleets take the event path, whose rows are TrialResult either way.
+    path = next(p for p in SCENARIOS if p.stem.startswith("fleet-"))
     loaded = load_scenario(path)
     assert isinstance(summary_row(loaded.scenario, loaded.policy, SEED, 0), TrialResult)
