@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, cast
 
 import simpy
@@ -70,17 +70,23 @@ def arrival_times(fleet: FleetSpec, start: float, draws: UniformStream) -> list[
     return times
 
 
-def _send_job(world: World, procedure: Any, start: float,
-              transfer: float) -> Generator[simpy.Event, Any, tuple[Outcome, float]]:
-    """The sender's procedure, then (when connected) the send and the hang-up (rule 1)."""
+def _send_and_hang_up(world: World, transfer: float
+                      ) -> Callable[[Outcome], Generator[simpy.Event, Any, tuple[Outcome, float]]]:
+    """What follows the sender's procedure (rule 1): when connected, the send and the hang-up.
+
+    Run as the driver's ``then`` tail, in the driver's own generator: an outer generator
+    around the driver would be one more layer on every resumption of the sender's process.
+    """
     env = world.env
-    outcome = yield from drive(world, procedure, start)
-    if isinstance(outcome, Connected):
-        world.tracer.record(env.now, Source.SENDER, SenderEvent.SENDING, seconds=transfer)
-        yield env.timeout(transfer)
-        yield from world.ras.hangup()
-        world.tracer.record(env.now, Source.SENDER, SenderEvent.SENT)
-    return outcome, env.now
+
+    def finish(outcome: Outcome) -> Generator[simpy.Event, Any, tuple[Outcome, float]]:
+        if isinstance(outcome, Connected):
+            world.tracer.record(env.now, Source.SENDER, SenderEvent.SENDING, seconds=transfer)
+            yield env.timeout(transfer)
+            yield from world.ras.hangup()
+            world.tracer.record(env.now, Source.SENDER, SenderEvent.SENT)
+        return outcome, env.now
+    return finish
 
 
 def run_fleet_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
@@ -107,7 +113,8 @@ def run_fleet_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: i
         procedure = connect(policy, target, streams.get("jitter", k) if jittered else None,
                             started_at=starts[k],
                             budget=shared if fleet.shared_budget else budget_of(policy))
-        jobs.append(env.process(_send_job(world, procedure, starts[k], transfers[k])))
+        jobs.append(env.process(drive(world, procedure, starts[k],
+                                       _send_and_hang_up(world, transfers[k]))))
     env.run(until=env.all_of(jobs))
     ends = [cast(tuple[Outcome, float], job.value) for job in jobs]
     return _fleet_row(scenario, commons, worlds, ends, seed, trial)

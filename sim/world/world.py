@@ -6,8 +6,8 @@ capacity. A ``World`` is one sender's view: its link (its RAS connection), name 
 resolver and SMB client, and its dials on the (shared) port pool. A lone sender builds its
 own ``Commons``; a fleet (``sim.trial.fleet``) builds one and hands it to every sender's world.
 
-``perform`` turns one sender effect into the component process that carries it out and
-returns the result (with ``at`` = the virtual time it finished). Milestones (``start``,
+The driver (``sim.world.driver``) hands each sender effect to the component that carries it
+out (a sleep it performs itself) and reaches the effect's milestone. Milestones (``start``,
 ``dial``, ``connected``, ``first_map``) are events that scheduled faults can wait for; in a
 fleet a milestone is the first time any sender reaches it. Only the milestones a fault waits
 for get an event (``sim.world.prepared``): nothing else observes them.
@@ -15,12 +15,10 @@ for get an event (``sim.world.prepared``): nothing else observes them.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from typing import Any
 
 import simpy
 
-from sender.effects import AddConnection, Dial, Effect, HangUp, Result, Sleep, Succeeded
 from sim.draws.streams import TrialStreams
 from sim.scenario.schema import Scenario
 from sim.world.board import FaultBoard
@@ -138,27 +136,3 @@ class World:
 
     def reach(self, milestone: str) -> None:
         self.commons.reach(milestone)
-
-    def perform(self, effect: Effect) -> Generator[simpy.Event, Any, Result]:
-        """The steps that carry out one sender effect (run them with ``yield from``); the
-        result's ``at`` is the time it finished.
-
-        A plain function that hands back the component's own generator: one generator less
-        per effect than wrapping it in another ``yield from``. The milestone is reached when
-        the driver asks for the effect, in the same step as before the first yield.
-        """
-        if isinstance(effect, Sleep):
-            return self._sleep(effect.seconds)
-        if isinstance(effect, AddConnection):
-            self.reach("first_map")
-            return self.smb.add_connection()
-        if isinstance(effect, Dial):
-            self.reach("dial")
-            return self.ras.dial()
-        if isinstance(effect, HangUp):
-            return self.ras.hangup()
-        raise TypeError(f"the world cannot perform {effect!r}")
-
-    def _sleep(self, seconds: float) -> Generator[simpy.Event, Any, Result]:
-        yield self.env.timeout(seconds)
-        return Succeeded(self.env.now)
