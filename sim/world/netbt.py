@@ -31,7 +31,7 @@ from sim.scenario.schema import NetbtSpec
 from sim.world.board import FaultBoard
 from sim.world.events import NamePathEvent, NetbtEvent, Source
 from sim.world.link import LOST, Link
-from sim.world.race import first_of
+from sim.world.race import Wake
 from sim.world.stages import answered_in_time, path_ready, query_wait, wins_served
 from sim.world.trace import Tracer
 
@@ -82,6 +82,7 @@ class Resolver:
         self._faults = faults
         self._tracer = tracer
         self._cached_until = -math.inf
+        self._wake = Wake(env)
 
     def _serve(self, now: float) -> int | None:
         """The WINS server's side: answer iff the name path is ready and WINS is up."""
@@ -104,6 +105,7 @@ class Resolver:
         answer = simpy.Event(env)
         request = self._link.request
         serve = self._serve
+        wake = self._wake
 
         def on_response(response: simpy.Event) -> None:
             if response.value != LOST and not answer.triggered:
@@ -112,7 +114,7 @@ class Resolver:
         for query in range(spec.name_query_count):
             self._tracer.record(env.now, Source.NETBT, NetbtEvent.WINS_QUERY, n=query + 1)
             request(NAME_QUERY_BYTES, NAME_RESPONSE_BYTES, serve).callbacks.append(on_response)
-            yield first_of(env, answer, simpy.Timeout(env, query_wait(start, interval, query,
+            yield wake.first_of(answer, simpy.Timeout(env, query_wait(start, interval, query,
                                                                       env.now)))
             if answer.triggered:
                 break

@@ -34,7 +34,7 @@ from sim.world.board import FaultBoard
 from sim.world.events import SmbEvent, Source, TcpEvent
 from sim.world.link import LOST, Link
 from sim.world.netbt import NamePath, Resolver
-from sim.world.race import first_of
+from sim.world.race import Wake
 from sim.world.stages import syn_waits
 from sim.world.trace import Tracer
 
@@ -68,6 +68,7 @@ class SmbClient:
         self._resolver = resolver
         self._faults = faults
         self._tracer = tracer
+        self._wake = Wake(env)
 
     def add_connection(self) -> Generator[simpy.Event, Any, Result]:
         code = yield from self._resolver.resolve()
@@ -99,7 +100,7 @@ class SmbClient:
             self._tracer.record(env.now, Source.TCP, TcpEvent.SYN, n=attempt + 1)
             self._link.request(SYN_BYTES, SYN_BYTES, self._syn_answered) \
                 .callbacks.append(on_syn_ack)
-            yield first_of(env, established, env.timeout(rto))
+            yield self._wake.first_of(established, env.timeout(rto))
             if established.triggered:
                 self._tracer.record(env.now, Source.TCP, TcpEvent.ESTABLISHED)
                 return 0
@@ -121,7 +122,7 @@ class SmbClient:
         self._tracer.record(env.now, Source.SMB, step)
         reply = self._link.request(request_bytes, response_bytes, self._server_verdict(checks),
                                    think=self._smb.server_think)
-        yield first_of(env, reply, env.timeout(self._smb.session_timeout))
+        yield self._wake.first_of(reply, env.timeout(self._smb.session_timeout))
         if not reply.triggered:
             code = SESSION_TIMEOUT_CODE
         elif reply.value == LOST:
