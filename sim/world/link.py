@@ -165,14 +165,15 @@ class Link:
     def transit_time(self, nbytes: int, *, on_line: bool = True) -> float:
         """Draw the next message's one-way time (consumes one uniform). ``on_line``: the
         message takes its turn on a shared channel (a lost one never reaches the line)."""
-        latency = warmed(self._latency.ppf(self._stream.random()), self.env.now - self.up_since,
+        now = self.env.now
+        latency = warmed(self._latency.ppf(self._stream.random()), now - self.up_since,
                          self._warm_extra, self._warm_decay)
         if self._spikes:
             for label, factor in self._spikes.items():
                 latency *= factor
                 self._faults.touch(label)
         if self._channel is not None and on_line:
-            return latency + self._channel.occupy(self.env.now, nbytes)
+            return latency + self._channel.occupy(now, nbytes)
         return latency + nbytes * self._seconds_per_byte
 
     def token(self) -> int:
@@ -229,7 +230,10 @@ class _Reply(simpy.Event):
         self._verdict = 0
 
     def at_far_side(self, message: simpy.Event) -> None:
-        if not self._link.delivered(message.value):
+        link = self._link
+        token = message._value
+        # ``link.delivered(token)``, its common case written out: this runs per message.
+        if not (token == link._epoch and link._carrying) and not link.delivered(token):
             self.succeed(LOST)
             return
         verdict = self._serve(self.env.now)
@@ -245,4 +249,9 @@ class _Reply(simpy.Event):
         self._link.send(self._response_bytes).callbacks.append(self.at_near_side)
 
     def at_near_side(self, message: simpy.Event) -> None:
-        self.succeed(self._verdict if self._link.delivered(message.value) else LOST)
+        link = self._link
+        token = message._value
+        if (token == link._epoch and link._carrying) or link.delivered(token):
+            self.succeed(self._verdict)
+        else:
+            self.succeed(LOST)

@@ -36,7 +36,8 @@ class Wake(simpy.Event):
 
     def __init__(self, env: simpy.Environment) -> None:
         super().__init__(env)
-        self.callbacks = None  # idle: as if processed, so the first arming passes rule 3
+        # Idle: as if processed, so the first arming passes rule 3 (SimPy itself sets None).
+        self.callbacks = None  # type: ignore[assignment]
         self._first: simpy.Event | None = None
         self._second: simpy.Event | None = None
         self._fire = self.fire  # one bound method, appended to every event waited on

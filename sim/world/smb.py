@@ -75,8 +75,13 @@ class SmbClient:
         if code == 0:
             code = yield from self._tcp_connect()
         if code == 0:
+            # Each exchange's one wait is yielded here rather than from a generator per
+            # exchange: one generator less to make and to resume through, the same events.
+            wake, session_timeout = self._wake, self._smb.session_timeout
             for step, request_bytes, response_bytes, checks in SESSION_STEPS:
-                code = yield from self._exchange(step, request_bytes, response_bytes, checks)
+                reply = self._exchange(step, request_bytes, response_bytes, checks)
+                yield wake.first_of(reply, simpy.Timeout(self.env, session_timeout))
+                code = self._exchange_code(step, reply)
                 if code:
                     break
         if code:
@@ -117,12 +122,16 @@ class SmbClient:
         return serve
 
     def _exchange(self, step: SmbEvent, request_bytes: int, response_bytes: int,
-                  checks: tuple[tuple[FaultKind, int], ...]) -> Generator[simpy.Event, Any, int]:
-        env = self.env
-        self._tracer.record(env.now, Source.SMB, step)
-        reply = self._link.request(request_bytes, response_bytes, self._server_verdict(checks),
-                                   think=self._smb.server_think)
-        yield self._wake.first_of(reply, env.timeout(self._smb.session_timeout))
+                  checks: tuple[tuple[FaultKind, int], ...]) -> simpy.Event:
+        """Send step ``step``'s request; the event is its reply (``Link.request``). The
+        caller waits for it or SessTimeOut, then reads the code with ``_exchange_code``."""
+        self._tracer.record(self.env.now, Source.SMB, step)
+        return self._link.request(request_bytes, response_bytes, self._server_verdict(checks),
+                                  think=self._smb.server_think)
+
+    def _exchange_code(self, step: SmbEvent, reply: simpy.Event) -> int:
+        """Rule 3's code once the wait for ``reply`` is over: 121 if it has not come, 64 if
+        the link lost it, else the server's verdict (0 when the step succeeded)."""
         if not reply.triggered:
             code = SESSION_TIMEOUT_CODE
         elif reply.value == LOST:
@@ -130,5 +139,5 @@ class SmbClient:
         else:
             code = cast(int, reply.value)
         if code:
-            self._tracer.record(env.now, Source.SMB, SmbEvent.FAILED, step=step, code=code)
+            self._tracer.record(self.env.now, Source.SMB, SmbEvent.FAILED, step=step, code=code)
         return int(code)
