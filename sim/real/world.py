@@ -108,6 +108,10 @@ class RealWorld:
                 return window
         return None
 
+    def all_active(self, kind: str, now: float) -> list[FaultWindow]:
+        """Every window of ``kind`` active at ``now`` (overlapping spikes multiply)."""
+        return [w for w in self.windows if w.kind == kind and w.active(now)]
+
     def edges_within(self, start: float, stop: float) -> bool:
         """Whether some window opens or closes in ``(start, stop]`` (rule 2 of
         ``sim.real.clock``: idle time may be skipped only when none does)."""
