@@ -207,6 +207,8 @@ def sweep_stale(tmp: str | None = None) -> list[str]:
 class Testbed:
     """The real stack for one ``rassim real`` run (see the module docstring)."""
 
+    __test__ = False  # not a pytest test class, whatever its name
+
     def __init__(self, server: str = "DSSMS", share: str = "SMS_SITE",
                  ready_timeout: float = 20.0) -> None:
         global _serial

@@ -85,3 +85,39 @@ def test_link_outage_resets_and_pairs() -> None:
     pairs = _run("link-outage", 6)
     assert any(real == 0 for _, real, _, _ in pairs)
     assert all(real == sim for _, real, _, sim in pairs), pairs
+
+
+def test_a_name_nmbd_does_not_know_gives_53_through_the_negative_answer() -> None:
+    # nmbd as WINS answers a name it has no record of with a NEGATIVE response (rcode 3):
+    # the resolver ends its WINS phase at the first answer instead of waiting out the three
+    # queries, spends the broadcast fallback (which cannot cross the wire) and fails with 53.
+    from sim.real.clock import ModelClock
+    from sim.real.netbt import Resolver
+    from sim.real.wire import Wire, WireRules, WireSpec
+
+    scenario = load_scenario(REAL / "q221951-unpatched.toml").scenario
+    netbt = scenario.netbt
+    with Testbed(scenario.sender.server, scenario.sender.share) as bed:
+        clock = ModelClock(10)
+        server = bytes(int(x) for x in bed.server_ip.split("."))
+        wire = Wire(WireRules(WireSpec(latency=0.6), server, lambda *_: [], lambda *_: []),
+                    clock, bed.client_fd, bed.server_fd, lambda: [])
+        wire.start()
+        try:
+            with bed.client():
+                wire.up(0.0)
+
+                def resolver(name: str) -> Resolver:
+                    return Resolver(netbt, clock, name, bed.server_ip, bed.client_ip,
+                                    "10.231.1.255")
+                bed.wait_ready(lambda: resolver(bed.server).resolve().code == 0)
+                known = resolver(bed.server).resolve()
+                unknown = resolver("NOSUCHSERVER").resolve()
+        finally:
+            wire.stop()
+            wire.join(timeout=5)
+    assert (known.code, known.negative) == (0, False)
+    assert (unknown.code, unknown.negative) == (53, True)
+    assert len(unknown.queries) == 1  # answered (negatively) before the second query
+    assert unknown.answered_at - unknown.start < netbt.name_query_timeout
+    assert wire.rules.counters.get("broadcast_dropped", 0) >= netbt.bcast_query_count
