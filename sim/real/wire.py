@@ -29,8 +29,9 @@ Rules (the model's link contract, ``sim.world.link`` and ``sim.world.netbt``, pe
    dropped link would instead give 121 on a real stack (README, model section);
    ``reset_on_down=False`` (tests and measurements only) drops silently, to measure that.
 7. Counters: every decision above is counted, and so are the TCP segments that carry data
-   and their bytes in each direction (``tcp_data_to_server`` ...): the number of real SMB
-   exchanges a connection made can be read off them.
+   and their bytes in each direction (``tcp_data_to_server``, ``tcp_bytes_to_server``),
+   and every TCP packet with its IP size (``tcp_packets_to_server``,
+   ``tcp_ip_bytes_to_server``): the real SMB exchanges a connection made are read off them.
 """
 
 from __future__ import annotations
@@ -159,8 +160,11 @@ class WireRules:
                 return False
         if packet.proto == TCP:
             self._track(packet, to_server)
+            side = "server" if to_server else "client"
+            self._count(f"tcp_packets_to_{side}")
+            self.counters[f"tcp_ip_bytes_to_{side}"] = (
+                self.counters.get(f"tcp_ip_bytes_to_{side}", 0) + packet.size)
             if packet.payload:
-                side = "server" if to_server else "client"
                 self._count(f"tcp_data_to_{side}")
                 self.counters[f"tcp_bytes_to_{side}"] = (
                     self.counters.get(f"tcp_bytes_to_{side}", 0) + packet.payload)
