@@ -21,7 +21,7 @@ from sim.scenario.loader import load_scenario
 from sim.trial.trial import run_trial
 
 ROOT = Path(__file__).resolve().parents[2]
-TRIALS = 3
+TRIALS = 2
 
 
 def _why_not() -> str | None:
