@@ -21,7 +21,8 @@ Rules:
    (SIGTERM, then SIGKILL), every process left in the namespaces, the namespaces, the
    account and the directory. If the parent dies any other way (SIGKILL included) the
    guardian sees its pipe close and does the same. Teardown never raises; what failed is
-   collected in ``teardown_errors``.
+   collected in ``teardown_errors``. Enter and close a bed in one thread: the guardian's
+   death signal (``PR_SET_PDEATHSIG``) follows the thread that started it.
 4. The namespaces have one interface each besides ``lo`` and no default route: traffic
    cannot leave them, and nmbd's broadcasts reach only the wire, which drops them.
 5. ``client()`` runs a block of code with the calling thread inside the client namespace

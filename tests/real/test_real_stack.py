@@ -64,10 +64,11 @@ def _run(name: str, trials: int) -> list[tuple[str, int, str, int]]:
 
 def test_smoke_pairs_and_leaves_nothing_behind() -> None:
     before = _ours()
-    pairs = _run("q221951-unpatched", 10)
-    # Trials 0-9 of seed 221951 have margins far from any timing boundary except at most one.
+    pairs = _run("q221951-unpatched", 6)
+    # Trials 0-5 of seed 221951 (codes 53, 0, 0, 0, 0, 651 in the model): at most one may
+    # sit close enough to a timing boundary for real timer jitter to flip it.
     agree = sum(real == sim for real_out, real, sim_out, sim in pairs)
-    assert agree >= 9, pairs
+    assert agree >= 5, pairs
     assert {code for _, code, _, _ in pairs} >= {0, 53}  # both a mapped share and a real 53
     assert _ours() == before == ([], [], [])
 

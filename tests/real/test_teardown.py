@@ -165,7 +165,7 @@ def test_sigterm_during_trials_tears_down_and_a_second_one_cannot_cut_it_short(
 def test_a_daemon_that_dies_mid_run_is_reported_and_the_trials_so_far_kept(
         tmp_path: Path) -> None:
     out = tmp_path / "rows.csv"
-    process = start(tmp_path, "--out", str(out))
+    process = start(tmp_path, "--out", str(out), scenario="share-missing")  # quick trials
     wait_for("two trials", lambda: progress(process.pid) >= 2 or process.poll() is not None,
              START_BOUND + 2 * TRIAL_BOUND)
     (server_ns,) = [ns for ns in leftovers(process.pid)["netns"] if ns.endswith("-srv")]
