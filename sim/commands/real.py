@@ -22,6 +22,7 @@ __all__ = ["register"]
 
 DEFAULT_TRIALS = 100
 DEFAULT_SCALE = 10.0
+DEFAULT_CLOCK = "1999-03-12T10:00:00"
 
 
 def register(commands: Any) -> None:
@@ -41,6 +42,11 @@ def register(commands: Any) -> None:
                       "the scenario's)")
     real.add_argument("--out", type=Path, help="write real and simulated rows side by side "
                       "(.csv)")
+    real.add_argument("--log", type=Path, metavar="FILE", help="write the sender's "
+                      "Sender.log lines of the REAL trials to FILE, stamped as `rassim replay "
+                      "--format log --clock` stamps them (for `rassim fit`)")
+    real.add_argument("--clock", metavar="YYYY-MM-DDTHH:MM:SS", default=DEFAULT_CLOCK,
+                      help=f"wall-clock time of the log's first trial (default {DEFAULT_CLOCK})")
     real.add_argument("--json", action="store_true", help="print one JSON object")
     real.add_argument("--no-skip", action="store_true", help="really wait out idle stretches "
                       "(link down, nothing in flight) instead of skipping them")
@@ -76,6 +82,7 @@ def _cmd_real(args: argparse.Namespace) -> int:
         if args.out.suffix != ".csv":
             raise BadInput(f"--out: {args.out}: write the rows to a .csv file")
         check_writable(args.out, "out")
+    log = _LogWriter(args, scenario) if args.log is not None else None
     try:
         preflight()
     except Unavailable as error:
@@ -83,10 +90,13 @@ def _cmd_real(args: argparse.Namespace) -> int:
 
     progress = _Progress(trials, quiet=args.json)
     with Testbed(scenario.sender.server, scenario.sender.share) as bed:
-        run = run_real(scenario, policy, trials=trials, seed=seed, scale=scale, bed=bed,
-                       on_row=progress.step, skip_idle=not args.no_skip)
-        dead = bed.dead_daemon()
-    progress.done()
+        try:
+            run = run_real(scenario, policy, trials=trials, seed=seed, scale=scale, bed=bed,
+                           on_row=progress.step, skip_idle=not args.no_skip,
+                           on_trial=log.add if log is not None else None)
+            dead = bed.dead_daemon()
+        finally:
+            progress.done()
     if dead and not run.stopped:
         run.stopped = dead
     sim_rows = [run_trial(scenario, policy, seed, row.trial) for row in run.rows]
@@ -98,6 +108,8 @@ def _cmd_real(args: argparse.Namespace) -> int:
     if args.out is not None:
         with atomic_path(args.out) as tmp:
             _write_rows(tmp, sim_rows, run.rows, complete=run.stopped is None)
+    if log is not None:
+        log.write()
     if args.json:
         print(json.dumps(_as_json(args, scenario.name, seed, scale, run, comparison, verdicts),
                          default=str))
@@ -106,6 +118,48 @@ def _cmd_real(args: argparse.Namespace) -> int:
     if run.stopped or not all(v.passed for v in verdicts):
         return EXIT_FAILED
     return EXIT_OK
+
+
+class _LogWriter:
+    """``--log``: each real trial's Sender.log lines, stamped on one clock (rule 3 of
+    ``sim.report.sms_log``: trials follow each other an hour apart), written at the end
+    (atomically) for the trials that ran, even when the run stopped early."""
+
+    def __init__(self, args: argparse.Namespace, scenario: Any) -> None:
+        # why: lazy, so `rassim --help` and the other commands start without it
+        from datetime import datetime
+
+        from sim.report.atomic import check_writable
+        from sim.report.sms_log import component_for
+
+        check_writable(args.log, "log")
+        try:
+            self.clock = datetime.fromisoformat(args.clock).replace(tzinfo=None)
+        except ValueError:
+            raise BadInput(f"--clock {args.clock}: not a date and time; write e.g. "
+                           "1999-03-12T10:00:00") from None
+        self.path: Path = args.log
+        self.server, self.site = scenario.sender.server, scenario.sender.site
+        self.component = component_for(scenario.profile)
+        self.offset = 0.0
+        self.lines: list[str] = []
+
+    def add(self, _trial: int, events: list[Any]) -> None:
+        # why: lazy, so `rassim --help` and the other commands start without it
+        from sim.report.render import sender_log
+        from sim.report.sms_log import stamp
+
+        lines = sender_log(events, server=self.server, site=self.site)
+        stamped, self.offset = stamp(lines, clock=self.clock, offset=self.offset,
+                                     component=self.component, thread=0x1A4)
+        self.lines.extend(stamped)
+
+    def write(self) -> None:
+        # why: lazy, so `rassim --help` and the other commands start without it
+        from sim.report.atomic import atomic_path
+
+        with atomic_path(self.path) as tmp:
+            tmp.write_text("".join(line + "\n" for line in self.lines), encoding="utf-8")
 
 
 class _Progress:

@@ -5,22 +5,35 @@ Rules:
 1. ``preflight()`` checks root, ``/dev/net/tun``, ``ip``, ``smbd``, ``nmbd``, ``smbpasswd``,
    ``useradd`` and pysmb, and raises ``Unavailable`` naming what is missing and the command
    that installs it (``rassim real`` exits 2 with it).
-2. ``Testbed`` is a context manager. On entry it makes a fresh private directory
-   (``tempfile.mkdtemp``: smb.conf, passdb, WINS state, logs, the share), two namespaces
-   ``rs-<pid>-<n>-srv`` and ``-cli`` (names unique per process and bed, so parallel runs
-   never collide), one TUN device in each (made from inside its namespace, so nothing is
-   ever added to the machine's own namespace), a throw-away Unix account for the SMB user,
-   and starts nmbd (as WINS) and smbd in the server namespace, each in its own process
-   group (``start_new_session``), then waits until both answer through the wire.
-3. On exit (success, error, Ctrl-C; ``rassim real`` turns SIGTERM into an exception) it
-   stops the wire, sends SIGTERM then SIGKILL to each daemon's process group, reaps them,
-   deletes both namespaces, the account and the directory. Teardown steps never raise;
-   what failed is collected in ``teardown_errors``.
+2. ``Testbed`` is a context manager. On entry it first sweeps what dead runs left behind
+   (``sweep_stale``), then starts its guardian (``sim.real.guardian``) BEFORE it creates
+   anything, and declares each thing to the guardian before creating it: a fresh private
+   directory ``rassim-real-<pid>-<n>-<random>`` (smb.conf, passdb, WINS state, logs, the
+   share, and the marker file ``MARKER`` naming the owner), two namespaces
+   ``rs-<pid>-<n>-srv`` and ``-cli`` (unique per process and bed), one TUN device in each
+   (made from inside its namespace, so nothing is ever added to the machine's own
+   namespace), a throw-away Unix account for the SMB user. The guardian starts nmbd (as
+   WINS) and smbd in the server namespace, each in its own process group; the caller waits
+   until both answer through the wire (``wait_ready``).
+3. Teardown cannot be skipped. ``close()`` (success, error, Ctrl-C; ``rassim real`` turns
+   SIGTERM into an exception) runs with SIGINT and SIGTERM blocked, so a second signal
+   cannot cut it short, and asks the guardian to tear down: the daemons' process groups
+   (SIGTERM, then SIGKILL), every process left in the namespaces, the namespaces, the
+   account and the directory. If the parent dies any other way (SIGKILL included) the
+   guardian sees its pipe close and does the same. Teardown never raises; what failed is
+   collected in ``teardown_errors``. Enter and close a bed in one thread: the guardian's
+   death signal (``PR_SET_PDEATHSIG``) follows the thread that started it.
 4. The namespaces have one interface each besides ``lo`` and no default route: traffic
    cannot leave them, and nmbd's broadcasts reach only the wire, which drops them.
 5. ``client()`` runs a block of code with the calling thread inside the client namespace
    (``setns``), so the resolver and the SMB client open their sockets there; the thread
    returns to its own namespace afterwards.
+6. ``sweep_stale()`` removes only what rassim made for a process that no longer exists:
+   namespaces named ``rs-<pid>-<n>-srv|cli`` and directories ``rassim-real-<pid>-...``
+   holding the marker file, with every process inside those namespaces (the daemons) and
+   the account the marker names.
+7. ``mark_progress(n)`` writes the number of finished trials to ``<dir>/progress``: a
+   marker tests (and a curious user) can poll instead of guessing with a sleep.
 """
 
 from __future__ import annotations
@@ -28,31 +41,43 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import fcntl
+import json
 import os
+import re
 import secrets
+import select
 import shutil
 import signal
 import socket
 import struct
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["CLIENT_IP", "SERVER_IP", "Testbed", "Unavailable", "preflight"]
+from sim.real import guardian as _guardian
+
+__all__ = ["CLIENT_IP", "MARKER", "SERVER_IP", "Testbed", "Unavailable", "preflight",
+           "sweep_stale"]
 
 SERVER_IP = "10.231.1.2"
 CLIENT_IP = "10.231.1.1"
 INSTALL = ("apt-get install -y --no-install-recommends samba iproute2 && "
            "pip install -e '.[real]'")
+#: The file in a bed's directory that says which process made it (rule 6).
+MARKER = "rassim-real-owner.json"
 
 _CLONE_NEWNET = 0x40000000
 _TUNSETIFF = 0x400454CA
 _IFF_TUN, _IFF_NO_PI = 0x0001, 0x1000
-_PR_SET_CHILD_SUBREAPER = 36
 _libc = ctypes.CDLL(None, use_errno=True)
 _serial = 0
+_NETNS = re.compile(r"^rs-(\d+)-\d+-(srv|cli)$")
+_DIR = re.compile(r"^rassim-real-(\d+)-")
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 class Unavailable(Exception):
@@ -142,33 +167,79 @@ _SMB_CONF = """[global]
 """
 
 
+def _alive(pid: int) -> bool:
+    return _guardian._alive(pid)
+
+
+def sweep_stale(tmp: str | None = None) -> list[str]:
+    """Rule 6: remove the namespaces, daemons, directories and accounts of ``rassim real``
+    runs whose process is gone. Returns what was removed (names), for the caller to say."""
+    tmp = tmp or tempfile.gettempdir()
+    removed: list[str] = []
+    try:
+        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                                timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        listed = ""
+    for line in listed.splitlines():
+        name = line.split()[0] if line.split() else ""
+        match = _NETNS.match(name)
+        if match and not _alive(int(match.group(1))):
+            _guardian.remove([name], [], [])
+            removed.append(name)
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(tmp):
+            match = _DIR.match(entry.name)
+            if not (match and entry.is_dir(follow_symlinks=False)):
+                continue
+            try:
+                owner = json.loads(Path(entry.path, MARKER).read_text())
+            except (OSError, ValueError):
+                continue  # not ours, or not yet marked: never touched
+            pids = [int(owner.get("pid", 0)), int(owner.get("guardian", 0) or 0)]
+            if int(match.group(1)) != pids[0] or any(p and _alive(p) for p in pids):
+                continue
+            users = [str(owner["user"])] if owner.get("made_user") else []
+            _guardian.remove([str(n) for n in owner.get("netns", [])], [entry.path], users)
+            removed.append(entry.path)
+    return removed
+
+
 class Testbed:
     """The real stack for one ``rassim real`` run (see the module docstring)."""
+
+    __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(self, server: str = "DSSMS", share: str = "SMS_SITE",
                  ready_timeout: float = 20.0) -> None:
         global _serial
         _serial += 1
-        tag = f"rs-{os.getpid()}-{_serial}"
+        self.pid = os.getpid()
+        tag = f"rs-{self.pid}-{_serial}"
         self.server, self.share = server.upper(), share
         self.server_ns, self.client_ns = f"{tag}-srv", f"{tag}-cli"
-        self.server_if, self.client_if = f"rs{os.getpid() % 10**7}{_serial % 10}s", \
-            f"rs{os.getpid() % 10**7}{_serial % 10}c"
-        self.user = f"rs{os.getpid() % 10**7}x{_serial % 100}"
+        self.server_if, self.client_if = f"rs{self.pid % 10**7}{_serial % 10}s", \
+            f"rs{self.pid % 10**7}{_serial % 10}c"
+        self.user = f"rs{self.pid % 10**7}x{_serial % 100}"
         self.password = secrets.token_hex(12)
         self.server_ip, self.client_ip = SERVER_IP, CLIENT_IP
         self.ready_timeout = ready_timeout
+        self._dir_name = f"rassim-real-{self.pid}-{_serial}-{secrets.token_hex(4)}"
         self.dir: Path | None = None
         self.client_fd = self.server_fd = -1
-        self.daemons: dict[str, subprocess.Popen[bytes]] = {}
-        self._made_ns: list[str] = []
+        #: The daemons the guardian started: name -> pid (each its own process group).
+        self.daemons: dict[str, int] = {}
+        self.guardian: subprocess.Popen[bytes] | None = None
         self._made_user = False
+        self.stale_removed: list[str] = []
         self.teardown_errors: list[str] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> Testbed:
         preflight()
         try:
+            self.stale_removed = sweep_stale()
+            self._start_guardian()
             self._build()
         except BaseException:
             self.close()
@@ -178,34 +249,70 @@ class Testbed:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _start_guardian(self) -> None:
+        """Rule 2: the guardian first; it answers ``ready`` once its death signal is armed."""
+        self.guardian = subprocess.Popen(
+            [sys.executable, "-I", "-u", _guardian.__file__, str(self.pid)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+        answer = self._read(timeout=20.0)
+        if "ready" not in answer:
+            raise RuntimeError(f"the testbed's guardian did not start: {answer}")
+
+    def _tell(self, message: dict[str, Any], reply: bool = False,
+              timeout: float = 30.0) -> dict[str, Any]:
+        assert self.guardian is not None and self.guardian.stdin is not None
+        self.guardian.stdin.write(json.dumps(message).encode() + b"\n")
+        self.guardian.stdin.flush()
+        return self._read(timeout) if reply else {}
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        assert self.guardian is not None and self.guardian.stdout is not None
+        out = self.guardian.stdout
+        ready, _, _ = select.select([out], [], [], timeout)
+        line = out.readline() if ready else b""
+        if not line:
+            raise RuntimeError(f"the testbed's guardian did not answer within {timeout:g}s")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def _own(self, kind: str, name: str) -> None:
+        self._tell({"own": kind, "name": name})
+
     def _build(self) -> None:
-        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of smbd come to us
-        self.dir = Path(tempfile.mkdtemp(prefix="rassim-real-"))
+        base = Path(tempfile.gettempdir()) / self._dir_name
+        self._own("dir", str(base))
+        base.mkdir(mode=0o755)
+        self.dir = base
+        if subprocess.run(["id", self.user], capture_output=True).returncode != 0:
+            self._own("user", self.user)
+            self._made_user = True
+        (base / MARKER).write_text(json.dumps({
+            "pid": self.pid, "guardian": self.guardian.pid if self.guardian else 0,
+            "netns": [self.server_ns, self.client_ns], "user": self.user,
+            "made_user": self._made_user}))
         for sub in ("pid", "lock", "state", "cache", "private", "ncalrpc", "log", "share"):
-            (self.dir / sub).mkdir()
-        conf = self.dir / "smb.conf"
+            (base / sub).mkdir()
+        conf = base / "smb.conf"
         conf.write_text(_SMB_CONF.format(server=self.server, server_ip=self.server_ip,
-                                         dir=self.dir, share=self.share, user=self.user))
+                                         dir=base, share=self.share, user=self.user))
         for ns in (self.server_ns, self.client_ns):
+            self._own("netns", ns)
             _run("ip", "netns", "add", ns)
-            self._made_ns.append(ns)
             _run("ip", "-n", ns, "link", "set", "lo", "up")
         self.server_fd = self._tun(self.server_ns, self.server_if, self.server_ip)
         self.client_fd = self._tun(self.client_ns, self.client_if, self.client_ip)
-        if subprocess.run(["id", self.user], capture_output=True).returncode != 0:
+        if self._made_user:
             _run(_tool("useradd"), "-M", "-N", "-s", "/usr/sbin/nologin", self.user)
-            self._made_user = True
         subprocess.run([_tool("smbpasswd"), "-c", str(conf), "-s", "-a", self.user],
                        input=f"{self.password}\n{self.password}\n".encode(), check=True,
                        capture_output=True, timeout=30)
         for name in ("nmbd", "smbd"):
-            log = open(self.dir / "log" / f"{name}.out", "wb")  # noqa: SIM115 (owned by Popen)
-            self.daemons[name] = subprocess.Popen(
-                ["ip", "netns", "exec", self.server_ns, _tool(name), "--foreground",
-                 "--no-process-group", "-s", str(conf), "--debug-stdout", "-d", "1"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-            log.close()
+            answer = self._tell({
+                "spawn": name, "log": str(base / "log" / f"{name}.out"),
+                "argv": ["ip", "netns", "exec", self.server_ns, _tool(name), "--foreground",
+                         "--no-process-group", "-s", str(conf), "--debug-stdout", "-d", "1"]},
+                reply=True)
+            self.daemons[name] = int(answer["pid"])
 
     def _tun(self, ns: str, name: str, address: str) -> int:
         with inside(ns):
@@ -233,10 +340,18 @@ class Testbed:
 
     def dead_daemon(self) -> str | None:
         """A one-paragraph report if smbd or nmbd has exited, with its log's last lines."""
-        for name, process in self.daemons.items():
-            if process.poll() is not None:
-                return (f"{name} exited with status {process.returncode}; last lines of its "
-                        f"log:\n{self.log_tail(name)}")
+        if not self.daemons or self.guardian is None:
+            return None
+        try:
+            status = self._tell({"status": True}, reply=True, timeout=10.0)["status"]
+        except (OSError, RuntimeError, ValueError) as error:
+            return f"the testbed's guardian stopped answering ({error})"
+        for name in self.daemons:
+            code = status.get(name)
+            if code is not None:
+                how = f"signal {-code}" if code < 0 else f"status {code}"
+                return (f"{name} exited ({how}); last lines of its log:\n"
+                        f"{self.log_tail(name)}")
         return None
 
     def log_tail(self, name: str | None = None, lines: int = 12) -> str:
@@ -250,53 +365,66 @@ class Testbed:
                 out.append(f"--- {daemon} ---\n" + "\n".join(tail))
         return "\n".join(out)
 
+    def mark_progress(self, done: int) -> None:
+        """Rule 7: the number of finished trials in ``<dir>/progress``."""
+        if self.dir is not None:
+            with contextlib.suppress(OSError):
+                tmp = self.dir / "progress.tmp"
+                tmp.write_text(f"{done}\n")
+                tmp.replace(self.dir / "progress")
+
     def client(self) -> contextlib.AbstractContextManager[None]:
         """Rule 5: the calling thread inside the client namespace for the block."""
         return inside(self.client_ns)
 
     def close(self) -> None:
-        """Rule 3: tear everything down; never raises."""
-        for name, process in self.daemons.items():
-            self._stop(name, process)
-        self.daemons.clear()
-        with contextlib.suppress(ChildProcessError):
-            while os.waitpid(-1, os.WNOHANG)[0] > 0:  # orphans reaped as subreaper
-                pass
+        """Rule 3: tear everything down, with SIGINT and SIGTERM held; never raises. A
+        signal that came meanwhile is delivered when they are unblocked, after teardown."""
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            self._close()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+    def _close(self) -> None:
         for fd in (self.client_fd, self.server_fd):
             if fd >= 0:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self.client_fd = self.server_fd = -1
-        for ns in self._made_ns:
+        guardian, self.guardian = self.guardian, None
+        if guardian is not None:
+            self.guardian = guardian
             try:
-                _run("ip", "netns", "del", ns)
-            except (subprocess.SubprocessError, OSError) as error:
-                self.teardown_errors.append(f"netns {ns}: {error}")
-        self._made_ns.clear()
-        if self._made_user:
+                answer = self._tell({"teardown": True}, reply=True, timeout=60.0)
+                for _ in range(3):  # skip a status answer an interrupted request left
+                    if "errors" in answer:
+                        break
+                    answer = self._read(timeout=60.0)
+                self.teardown_errors.extend(str(e) for e in answer["errors"])
+            except (OSError, RuntimeError, ValueError, KeyError) as error:
+                self.teardown_errors.append(f"guardian: {error}")
+            self.guardian = None
+            for stream in (guardian.stdin, guardian.stdout):
+                with contextlib.suppress(OSError):
+                    if stream is not None:
+                        stream.close()
             try:
-                _run(_tool("userdel"), self.user)
-            except (subprocess.SubprocessError, OSError) as error:
-                self.teardown_errors.append(f"user {self.user}: {error}")
-            self._made_user = False
-        if self.dir is not None:
-            shutil.rmtree(self.dir, ignore_errors=True)
-            self.dir = None
-
-    def _stop(self, name: str, process: subprocess.Popen[bytes]) -> None:
-        for sig, grace in ((signal.SIGTERM, 3.0), (signal.SIGKILL, 3.0)):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=grace)
-                break
+                guardian.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                continue
-        else:
-            self.teardown_errors.append(f"{name} (pid {process.pid}) did not exit")
-        # The group may outlive its leader (smbd's children): make sure it is gone.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+                guardian.kill()
+                guardian.wait()
+                self.teardown_errors.append("guardian: did not exit")
+        # Nothing the guardian was told of may survive it: check, and remove it here if so.
+        netns = [ns for ns in (self.server_ns, self.client_ns)
+                 if os.path.exists(f"/run/netns/{ns}")]
+        dirs = [str(self.dir)] if self.dir is not None and self.dir.exists() else []
+        if netns or dirs:
+            self.teardown_errors += _guardian.remove(netns, dirs,
+                                                     [self.user] if self._made_user else [])
+        self.daemons.clear()
+        self._made_user = False
+        self.dir = None
 
 
 def tcp_probe(ip: str, port: int, timeout: float = 0.3) -> bool:

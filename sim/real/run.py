@@ -10,16 +10,22 @@ Rules:
    ``MIN_REAL_TIMER`` seconds of real time (this machine's timers overshoot by up to ~5 ms
    at p99 under load; 150 ms keeps that under ~3%): NetBT's query interval and broadcast
    wait, the SYN timer, SessTimeOut, and the policy's non-zero waits.
-3. Before each trial the daemons are checked; one that died ends the run, which keeps the
-   rows done so far and reports the daemon's last log lines. A failure with no Win32 code
-   (``sim.real.codes.Unmapped``) is a row with ``error`` set, left out of the pairing.
+3. Before and after each trial the daemons are checked; one that died ends the run, which
+   keeps the rows done so far and reports the daemon's last log lines. The trial during
+   which it died is kept but marked (``error`` names the daemon), so it is left out of the
+   pairing: its outcome met a stack that was going away. A failure with no Win32 code
+   (``sim.real.codes.Unmapped``) is also a row with ``error`` set, left out of the pairing.
+4. After each trial ``bed.mark_progress`` records how many are done.
+5. ``wire_options`` are test-only arguments of ``WireRules`` (the deliberate gate bug, a
+   silent link drop); ``rassim real`` never passes any.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +42,8 @@ from sim.real.wire import Wire, WireRules, WireSpec
 from sim.real.world import RealWorld
 from sim.scenario.schema import Scenario
 from sim.trial.setup import budget_of, target_of
+from sim.world.events import SenderEvent, Source
+from sim.world.trace import TraceEvent
 
 __all__ = ["MIN_REAL_TIMER", "RealRow", "RealRun", "check_scale", "run_real"]
 
@@ -112,14 +120,19 @@ def _spec(scenario: Scenario, scale: float) -> WireSpec:
 
 def run_real(scenario: Scenario, policy: RetryPolicy, *, trials: int, seed: int, scale: float,
              bed: Testbed, on_row: Callable[[RealRow], None] | None = None,
-             skip_idle: bool = True, first: int = 0) -> RealRun:
-    """Trials ``first .. first + trials - 1`` on ``bed`` (entered), rules 1 and 3."""
+             skip_idle: bool = True, first: int = 0,
+             on_trial: Callable[[int, list[Any]], None] | None = None,
+             wire_options: Mapping[str, Any] | None = None) -> RealRun:
+    """Trials ``first .. first + trials - 1`` on ``bed`` (entered), rules 1 to 5.
+    ``on_trial(i, events)`` gets each trial's sender events (``sim.world.trace`` form) for
+    a Sender.log; ``wire_options`` are rule 5's test-only switches."""
+    options = dict(wire_options or {})
     run = RealRun()
     began = time.monotonic()
     placeholder = RealWorld(scenario, seed, first)
     clock = ModelClock(scale)
-    rules = WireRules(_spec(scenario, scale), _ip(bed.server_ip), placeholder.active,
-                      _outages(placeholder))
+    rules = WireRules(_spec(scenario, scale), _ip(bed.server_ip), placeholder.all_active,
+                      _outages(placeholder), **options)
     wire = Wire(rules, clock, bed.client_fd, bed.server_fd, lambda: [])
     wire.start()
     endpoint = Endpoint(bed.server, bed.share, bed.user, bed.password, bed.server_ip,
@@ -133,11 +146,22 @@ def run_real(scenario: Scenario, policy: RetryPolicy, *, trials: int, seed: int,
                 if dead:
                     run.stopped = dead
                     break
+                events: list[Any] = []
                 row = _one_trial(scenario, policy, seed, trial, scale, wire, endpoint,
-                                 skip_idle)
+                                 skip_idle, events, options)
+                dead = bed.dead_daemon()
+                if dead:
+                    row = dataclasses.replace(row, error=f"a daemon died during this trial: "
+                                                         f"{dead.splitlines()[0]}")
                 run.rows.append(row)
+                bed.mark_progress(len(run.rows))
+                if on_trial is not None and not row.error:
+                    on_trial(trial, events)
                 if on_row is not None:
                     on_row(row)
+                if dead:
+                    run.stopped = dead
+                    break
     finally:
         wire.stop()
         wire.join(timeout=5)
@@ -160,7 +184,7 @@ def _outages(world: RealWorld) -> Callable[[float, float], list[str]]:
 def _wait_ready(bed: Testbed, wire: Wire, scenario: Scenario, scale: float) -> float:
     """Bring the wire up (no lag, no latency applies to probes) until both daemons answer."""
     clock = ModelClock(scale)
-    wire.begin(WireRules(WireSpec(latency=0.0), _ip(bed.server_ip), lambda *_: None,
+    wire.begin(WireRules(WireSpec(latency=0.0), _ip(bed.server_ip), lambda *_: [],
                          lambda *_: []), clock, lambda: [])
     wire.up(0.0)
     probe_spec = scenario.netbt.model_copy(update={"name_query_count": 1,
@@ -179,11 +203,12 @@ def _wait_ready(bed: Testbed, wire: Wire, scenario: Scenario, scale: float) -> f
 
 
 def _one_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int, scale: float,
-               wire: Wire, endpoint: Endpoint, skip_idle: bool) -> RealRow:
+               wire: Wire, endpoint: Endpoint, skip_idle: bool, events: list[Any],
+               options: dict[str, Any]) -> RealRow:
     world = RealWorld(scenario, seed, trial)
     clock = ModelClock(scale)
-    wire.begin(WireRules(_spec(scenario, scale), _ip(endpoint.server_ip), world.active,
-                         _outages(world), counters=wire.rules.counters), clock,
+    wire.begin(WireRules(_spec(scenario, scale), _ip(endpoint.server_ip), world.all_active,
+                         _outages(world), counters=wire.rules.counters, **options), clock,
                lambda: [(w.begin, w.label) for w in world.windows
                         if w.kind == "link_outage" and w.begin is not None])
     performer = TestbedPerformer(scenario, world, clock, wire, endpoint, skip_idle=skip_idle)
@@ -195,7 +220,9 @@ def _one_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int, s
                         budget=budget_of(policy))
     error = None
     try:
-        outcome = run_sync(procedure, performer)
+        outcome = run_sync(procedure, _Recording(performer, clock, events))
+        events.append(TraceEvent(outcome.at, Source.SENDER, SenderEvent.OUTCOME,
+                                 (("outcome", outcome),)))
     except Unmapped as failure:
         error = str(failure)
     finally:
@@ -211,3 +238,21 @@ def _one_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int, s
                    outcome.attempts, outcome.dials,
                    outcome.at - start if connected else math.nan, outcome.at, outcome.codes,
                    touched, lags, dial_seconds, performer.boundary_margin())
+
+
+class _Recording:
+    """The performer, with each effect and result recorded as the SimPy world's driver
+    records them (``sim.world.driver``): the effect at the model time it is asked for, the
+    result at its ``at``. ``sim.report.render.sender_log`` renders them."""
+
+    def __init__(self, performer: TestbedPerformer, clock: ModelClock,
+                 events: list[Any]) -> None:
+        self._performer, self._clock, self._events = performer, clock, events
+
+    def __call__(self, effect: Any) -> Any:
+        self._events.append(TraceEvent(self._clock.now(), Source.SENDER, SenderEvent.EFFECT,
+                                       (("effect", effect),)))
+        result = self._performer(effect)
+        self._events.append(TraceEvent(result.at, Source.SENDER, SenderEvent.RESULT,
+                                       (("result", result),)))
+        return result

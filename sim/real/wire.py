@@ -8,7 +8,8 @@ Rules (the model's link contract, ``sim.world.link`` and ``sim.world.netbt``, pe
 
 1. A packet sent at model time s while the link carries traffic arrives at
    s + latency x warm-up(s) x spikes(s) + bytes x 8 / rate (rate in model bits per second),
-   and never before the packet sent before it in the same direction (FIFO).
+   and never before the packet sent before it in the same direction (FIFO). Overlapping
+   latency spikes multiply, as in the model (``sim.world.link``).
 2. A packet is lost when the link does not carry traffic at some moment between its send
    and its arrival: a hang-up in between (the connection changed), or a ``link_outage``
    window that overlaps [send, arrival]. A packet sent while the link is down is lost.
@@ -16,14 +17,21 @@ Rules (the model's link contract, ``sim.world.link`` and ``sim.world.netbt``, pe
    connection's ready time is dropped (the far side stays silent, as the model's WINS
    server and SYN handling do). Checking it when the packet leaves would let queries
    that arrive after ready time be dropped (the prototype's deliberate bug: 21 discordant
-   pairs in 1,000, McNemar p ~ 1e-6).
+   pairs in 1,000, McNemar p ~ 1e-6). ``gate_on_departure=True`` builds exactly that bug;
+   it exists only so that a test can show the paired comparison catches it
+   (tests/real/test_validation_can_fail.py), and no option of ``rassim real`` reaches it.
 4. ``wins_unavailable``: a UDP packet to port 137 of the server arriving in the window is
    dropped. Other faults act in the performer (``sim.real.performer``).
 5. No broadcast crosses the link (Q246497): the sender's broadcast name queries die here.
 6. Hang-up and the start of an outage reset every TCP connection that crosses the link:
    an RST with the exact next sequence number goes to each side at once, as NT's RAS
    tore the route down locally and the redirector saw the session drop (64). A silently
-   dropped link would instead give 121 on a real stack (README, model section).
+   dropped link would instead give 121 on a real stack (README, model section);
+   ``reset_on_down=False`` (tests and measurements only) drops silently, to measure that.
+7. Counters: every decision above is counted, and so are the TCP segments that carry data
+   and their bytes in each direction (``tcp_data_to_server``, ``tcp_bytes_to_server``),
+   and every TCP packet with its IP size (``tcp_packets_to_server``,
+   ``tcp_ip_bytes_to_server``): the real SMB exchanges a connection made are read off them.
 """
 
 from __future__ import annotations
@@ -42,8 +50,8 @@ from sim.real.packets import TCP, TCP_RST, TCP_SYN, UDP, Packet, parse, tcp_rese
 
 __all__ = ["Wire", "WireRules", "WireSpec"]
 
-#: How a window of ``sim.real.world.FaultWindow`` is found: (kind, model time) -> window.
-Active = Callable[[str, float], Any]
+#: The windows of ``sim.real.world.FaultWindow`` active at a model time: (kind, t) -> list.
+Active = Callable[[str, float], list[Any]]
 NETBIOS_NAME_PORT = 137
 
 
@@ -79,6 +87,10 @@ class WireRules:
     ready_at: float = math.inf
     connection: int = 0
     counters: dict[str, int] = field(default_factory=dict)
+    #: Test-only: the deliberate modelling bug of rule 3 (never set by ``rassim real``).
+    gate_on_departure: bool = False
+    #: Rule 6; False (tests and measurements only) drops the link silently.
+    reset_on_down: bool = True
     _last: dict[bool, float] = field(default_factory=dict)
     _flows: dict[tuple[bytes, int, bytes, int], _Flow] = field(default_factory=dict)
 
@@ -110,12 +122,14 @@ class WireRules:
                 self.touched.add(label)
             self._count("sent_while_down")
             return None
+        if self.gate_on_departure and to_server and now < self.ready_at:
+            self._count("gate_dropped")  # the bug of rule 3: judged when the packet LEAVES
+            return None
         latency = self.spec.latency
         if self.spec.warm_factor != 1.0:
             age = now - self.up_since
             latency *= 1.0 + (self.spec.warm_factor - 1.0) * math.exp(-age / self.spec.warm_decay)
-        spike = self.active("latency_spike", now)
-        if spike is not None:  # overlapping spikes: the first only (the model multiplies)
+        for spike in self.active("latency_spike", now):  # overlapping spikes multiply
             latency *= spike.spec.factor
             self.touched.add(spike.label)
         if self.spec.rate_bps:
@@ -135,17 +149,25 @@ class WireRules:
             self._count("lost_to_outage")
             return False
         to_server = packet.dst == self.server
-        if to_server and now < self.ready_at:
+        if to_server and now < self.ready_at and not self.gate_on_departure:
             self._count("gate_dropped")
             return False
         if to_server and packet.proto == UDP and packet.dport == NETBIOS_NAME_PORT:
             wins = self.active("wins_unavailable", now)
-            if wins is not None:
-                self.touched.add(wins.label)
+            if wins:
+                self.touched.update(w.label for w in wins)
                 self._count("wins_dropped")
                 return False
         if packet.proto == TCP:
             self._track(packet, to_server)
+            side = "server" if to_server else "client"
+            self._count(f"tcp_packets_to_{side}")
+            self.counters[f"tcp_ip_bytes_to_{side}"] = (
+                self.counters.get(f"tcp_ip_bytes_to_{side}", 0) + packet.size)
+            if packet.payload:
+                self._count(f"tcp_data_to_{side}")
+                self.counters[f"tcp_bytes_to_{side}"] = (
+                    self.counters.get(f"tcp_bytes_to_{side}", 0) + packet.payload)
         self._count("delivered")
         return True
 
@@ -170,6 +192,9 @@ class WireRules:
     def resets(self) -> list[tuple[bool, bytes]]:
         """Rule 6: (to_server, RST packet) for every open connection; forgets them."""
         out: list[tuple[bool, bytes]] = []
+        if not self.reset_on_down:
+            self._flows.clear()
+            return out
         for (client, cport, server, sport), flow in self._flows.items():
             if flow.to_server is None or flow.to_client is None:
                 continue

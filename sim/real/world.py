@@ -13,8 +13,13 @@ Rules:
    world, where a milestone is reached when the sender asks for the effect.
 3. ``expressible(scenario)`` names the first field the real testbed cannot express (with
    why), or returns None: fleets, faults with no real counterpart (``server_paused``),
-   stochastic faults, and a latency that is drawn per message (packets are not messages,
-   so per-message draws cannot pair; the scenario must state a constant latency).
+   stochastic faults, a latency that is drawn per message (packets are not messages,
+   so per-message draws cannot pair; the scenario must state a constant latency), a
+   predialed link (``ras.predialed``: the manual RASDIAL before t = 0 is not
+   implemented), and a ``ports_held`` window that opens at the very instant of a milestone
+   other than the start (the model orders it after the step that reached the milestone, so
+   the dial of that step still gets its port; the performer cannot order the two and would
+   refuse that dial). Refusing beats running a world the model never ran.
 """
 
 from __future__ import annotations
@@ -108,6 +113,10 @@ class RealWorld:
                 return window
         return None
 
+    def all_active(self, kind: str, now: float) -> list[FaultWindow]:
+        """Every window of ``kind`` active at ``now`` (overlapping spikes multiply)."""
+        return [w for w in self.windows if w.kind == kind and w.active(now)]
+
     def edges_within(self, start: float, stop: float) -> bool:
         """Whether some window opens or closes in ``(start, stop]`` (rule 2 of
         ``sim.real.clock``: idle time may be skipped only when none does)."""
@@ -130,6 +139,9 @@ def expressible(scenario: Scenario) -> str | None:
     if not isinstance(scenario.link.latency, Constant):
         return ("link.latency: the real wire cannot pair a latency drawn per message "
                 "(packets are not messages); state a constant latency such as \"600ms\"")
+    if scenario.ras.predialed is not None:
+        return ("ras.predialed: the testbed does not implement the manual RASDIAL "
+                "workaround (a link up before t = 0); remove it for `rassim real`")
     for index, spec in enumerate(scenario.faults):
         if spec.kind not in REAL_FAULT_KINDS:
             return (f"faults[{index}].kind: {spec.kind!r} has no real counterpart on the "
@@ -138,4 +150,10 @@ def expressible(scenario: Scenario) -> str | None:
         if spec.at is None:
             return (f"faults[{index}].mean_interval: stochastic faults are not supported by "
                     "`rassim real`; schedule the window with at = \"connected + 2s\"")
+        milestone, offset = spec.schedule()
+        if spec.kind == "ports_held" and milestone != "start" and offset == 0:
+            return (f"faults[{index}].at: a ports_held window opening at the instant of "
+                    f"{milestone!r} comes after that step's dial in the model, an order the "
+                    f"testbed cannot keep; give it an offset (\"{milestone} + 1s\") or an "
+                    "absolute time")
     return None

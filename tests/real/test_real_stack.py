@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import glob
 import os
-import signal
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -67,48 +64,46 @@ def _run(name: str, trials: int) -> list[tuple[str, int, str, int]]:
 
 def test_smoke_pairs_and_leaves_nothing_behind() -> None:
     before = _ours()
-    pairs = _run("q221951-unpatched", 10)
-    # Trials 0-9 of seed 221951 have margins far from any timing boundary except at most one.
+    pairs = _run("q221951-unpatched", 6)
+    # Trials 0-5 of seed 221951 (codes 53, 0, 0, 0, 0, 651 in the model): at most one may
+    # sit close enough to a timing boundary for real timer jitter to flip it.
     agree = sum(real == sim for real_out, real, sim_out, sim in pairs)
-    assert agree >= 9, pairs
+    assert agree >= 5, pairs
     assert {code for _, code, _, _ in pairs} >= {0, 53}  # both a mapped share and a real 53
     assert _ours() == before == ([], [], [])
 
 
-@pytest.mark.parametrize(("name", "code"), [("share-missing", 67), ("bad-credentials", 1326)])
-def test_the_server_gives_the_fault_code(name: str, code: int) -> None:
-    # Trials that lose the name race end with 53 before reaching the server; dial failures
-    # never reach it. The others must end with the fault's code, from the real server.
-    pairs = _run(name, 6)
-    assert all(real == sim for _, real, _, sim in pairs), pairs
-    assert sum(real == code for _, real, _, _ in pairs) >= 3, pairs
+def test_a_name_nmbd_does_not_know_gives_53_through_the_negative_answer() -> None:
+    # nmbd as WINS answers a name it has no record of with a NEGATIVE response (rcode 3):
+    # the resolver ends its WINS phase at the first answer instead of waiting out the three
+    # queries, spends the broadcast fallback (which cannot cross the wire) and fails with 53.
+    from sim.real.clock import ModelClock
+    from sim.real.netbt import Resolver
+    from sim.real.wire import Wire, WireRules, WireSpec
 
+    scenario = load_scenario(REAL / "q221951-unpatched.toml").scenario
+    netbt = scenario.netbt
+    with Testbed(scenario.sender.server, scenario.sender.share) as bed:
+        clock = ModelClock(10)
+        server = bytes(int(x) for x in bed.server_ip.split("."))
+        wire = Wire(WireRules(WireSpec(latency=0.6), server, lambda *_: [], lambda *_: []),
+                    clock, bed.client_fd, bed.server_fd, lambda: [])
+        wire.start()
+        try:
+            with bed.client():
+                wire.up(0.0)
 
-def test_link_outage_resets_and_pairs() -> None:
-    pairs = _run("link-outage", 6)
-    assert any(real == 0 for _, real, _, _ in pairs)
-    assert all(real == sim for _, real, _, sim in pairs), pairs
-
-
-def test_sigterm_tears_everything_down() -> None:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sim", "real", str(REAL / "q221951-patched.toml"),
-         "--trials", "50"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    deadline = time.monotonic() + 30
-    prefix = f"rs-{process.pid}-"
-    while time.monotonic() < deadline:
-        listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-        if prefix in listed:
-            break
-        time.sleep(0.1)
-    time.sleep(2.0)  # into the trials
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=60)
-    assert process.returncode == 130, err
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert prefix not in listed
-    leftover = subprocess.run(["pgrep", "-a", "-f", "rassim-real-"], capture_output=True,
-                              text=True).stdout
-    assert "smbd" not in leftover and "nmbd" not in leftover
-    assert not glob.glob(os.path.join(tempfile.gettempdir(), "rassim-real-*"))
+                def resolver(name: str) -> Resolver:
+                    return Resolver(netbt, clock, name, bed.server_ip, bed.client_ip,
+                                    "10.231.1.255")
+                bed.wait_ready(lambda: resolver(bed.server).resolve().code == 0)
+                known = resolver(bed.server).resolve()
+                unknown = resolver("NOSUCHSERVER").resolve()
+        finally:
+            wire.stop()
+            wire.join(timeout=5)
+    assert (known.code, known.negative) == (0, False)
+    assert (unknown.code, unknown.negative) == (53, True)
+    assert len(unknown.queries) == 1  # answered (negatively) before the second query
+    assert unknown.answered_at - unknown.start < netbt.name_query_timeout
+    assert wire.rules.counters.get("broadcast_dropped", 0) >= netbt.bcast_query_count

@@ -20,8 +20,8 @@ class Window:
 
 
 def rules(windows: list[Window] = (), **spec: float) -> WireRules:  # type: ignore[assignment]
-    def active(kind: str, now: float) -> Window | None:
-        return next((w for w in windows if w.kind == kind and w.begin <= now < w.end), None)
+    def active(kind: str, now: float) -> list[Window]:
+        return [w for w in windows if w.kind == kind and w.begin <= now < w.end]
 
     def outages(start: float, stop: float) -> list[str]:
         return [w.label for w in windows if w.kind == "link_outage"
@@ -110,6 +110,56 @@ def test_latency_spike_multiplies() -> None:
     assert wire.admit(query(), 1.0) == pytest.approx(1.0 + 6.0)
     assert wire.admit(query(), 6.0) == pytest.approx(7.0)  # 6.6 by latency; FIFO: not before 7.0
     assert wire.touched == {"spike"}
+
+
+def test_overlapping_latency_spikes_multiply_as_in_the_model() -> None:
+    wire = rules([Window("a", "latency_spike", 0.0, 5.0, factor=3.0),
+                  Window("b", "latency_spike", 2.0, 8.0, factor=2.0)])
+    wire.up(now=0.0, lag=0.0)
+    assert wire.admit(query(), 1.0) == pytest.approx(1.0 + 0.6 * 3)
+    assert wire.admit(query(), 3.0) == pytest.approx(3.0 + 0.6 * 6)
+    assert wire.admit(query(), 20.0) == pytest.approx(20.6)
+    assert wire.touched == {"a", "b"}
+
+
+def test_the_deliberate_gate_bug_judges_a_packet_when_it_leaves() -> None:
+    # The bug of rule 3, test-only: sent at 4.5 before ready (5.0), it is dropped at once
+    # although it would arrive at 5.1, after ready, and be answered by the correct wire.
+    correct, buggy = rules(), rules()
+    buggy.gate_on_departure = True
+    for wire in (correct, buggy):
+        wire.up(now=0.0, lag=5.0)
+    assert correct.admit(query(), 4.5) == pytest.approx(5.1)
+    assert correct.deliver(query(), 4.5, correct.connection, 5.1)
+    assert buggy.admit(query(), 4.5) is None
+    assert buggy.counters["gate_dropped"] == 1
+    # ... and lets through what leaves after ready even if the wire has no other objection.
+    assert buggy.deliver(query(), 5.0, buggy.connection, 5.6)
+
+
+def test_data_segments_and_bytes_are_counted_per_direction() -> None:
+    wire = rules()
+    wire.up(now=0.0, lag=0.0)
+    c = wire.connection
+    wire.deliver(Packet(60, TCP, CLIENT, SERVER, 40000, 139, 1000, 0, TCP_SYN), 0, c, 1)
+    wire.deliver(Packet(140, TCP, CLIENT, SERVER, 40000, 139, 1001, 1, TCP_ACK, payload=100),
+                 1, c, 2)
+    wire.deliver(Packet(90, TCP, SERVER, CLIENT, 139, 40000, 1, 1101, TCP_ACK, payload=50),
+                 2, c, 3)
+    assert (wire.counters["tcp_data_to_server"], wire.counters["tcp_bytes_to_server"],
+            wire.counters["tcp_data_to_client"], wire.counters["tcp_bytes_to_client"]) == \
+        (1, 100, 1, 50)
+
+
+def test_a_silent_drop_sends_no_resets() -> None:
+    wire = rules()
+    wire.reset_on_down = False
+    wire.up(now=0.0, lag=0.0)
+    c = wire.connection
+    wire.deliver(Packet(60, TCP, CLIENT, SERVER, 40000, 139, 1000, 0, TCP_SYN), 0, c, 1)
+    wire.deliver(Packet(60, TCP, SERVER, CLIENT, 139, 40000, 5000, 1001, TCP_SYN | TCP_ACK),
+                 1, c, 2)
+    assert wire.resets() == []
 
 
 def test_resets_carry_the_exact_next_sequence_numbers() -> None:

@@ -69,6 +69,9 @@ def test_scheduled_fault_windows_open_at_their_milestone() -> None:
     ({"faults": [{"kind": "server_paused", "at": "0s"}]}, "faults[0].kind"),
     ({"faults": [{"kind": "link_outage", "mean_interval": "10m", "duration": "3s"}]},
      "faults[0].mean_interval"),
+    ({"faults": [{"kind": "ports_held", "at": "dial", "duration": "30s"}]}, "faults[0].at"),
+    ({"faults": [{"kind": "ports_held", "at": "dial + 0s", "duration": "30s"}]},
+     "faults[0].at"),
 ])
 def test_what_the_testbed_cannot_express_is_named(change: dict, field: str) -> None:  # type: ignore[type-arg]
     loaded = load_scenario(ROOT / "scenarios" / "real" / "q221951-unpatched.toml")
@@ -86,3 +89,18 @@ def test_a_scale_that_makes_timers_too_short_is_refused() -> None:
     why = check_scale(loaded.scenario, loaded.policy, 20)
     assert why is not None and "netbt.name_query_timeout" in why and "--scale 10" in why
     assert check_scale(loaded.scenario, loaded.policy, 10) is None
+
+
+def test_ports_held_with_an_offset_or_at_the_start_is_expressible() -> None:
+    loaded = load_scenario(ROOT / "scenarios" / "real" / "q221951-unpatched.toml")
+    fault = type(loaded.scenario).model_fields["faults"].annotation.__args__[0]  # type: ignore[union-attr]
+    for at in ("0s", "dial + 1s", "connected + 2s"):
+        spec = fault.model_validate({"kind": "ports_held", "at": at, "duration": "30s"})
+        assert expressible(loaded.scenario.model_copy(update={"faults": [spec]})) is None, at
+
+
+def test_a_predialed_link_is_refused_naming_the_field() -> None:
+    loaded = load_scenario(ROOT / "scenarios" / "real" / "q221951-unpatched.toml")
+    ras = loaded.scenario.ras.model_copy(update={"predialed": 60.0})
+    why = expressible(loaded.scenario.model_copy(update={"ras": ras}))
+    assert why is not None and why.startswith("ras.predialed:")

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sim.studies.fit.censor import Allowance
+from sim.studies.fit.censor import GIVE_UP_TOLERANCE, Allowance
 from sim.studies.fit.logparse import Connection
 
 __all__ = ["LINK_CODES", "REASONS", "Screened", "screen"]
@@ -41,7 +41,6 @@ REASONS = {
     "tcp": "53 at another time than the WINS give-up (the link stopped carrying)",
     "link": "a link-failure code (59, 64, 121, 1222, 1231)",
 }
-_TOLERANCE = 0.0015
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +77,7 @@ def _reason(connection: Connection, bounds: Allowance) -> str | None:
             return "link"
         if attempt.code == 53:
             took = attempt.end - attempt.start
-            if took > bounds.give_up + _TOLERANCE:
+            if took > bounds.give_up + GIVE_UP_TOLERANCE:
                 return "tcp"
             if resolved:
                 return "after"
