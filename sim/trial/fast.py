@@ -47,16 +47,12 @@ from __future__ import annotations
 
 import math
 from heapq import heappop, heappush
-from typing import Any
 
 from sender.codes import ERROR_BAD_NETPATH
-from sender.effects import AddConnection, Connected, Dial, Failed, HangUp, Result, Sleep, Succeeded
-from sender.policy import RetryPolicy
-from sender.procedure import connect
+from sender.effects import Failed, Result, Succeeded
 from sim.draws.streams import STREAM_IDS, PcgStream, stream_seeds
 from sim.scenario.schema import Scenario
-from sim.trial.results import Row, RowMaker, TrialResult
-from sim.trial.setup import budget_of, target_of
+from sim.trial.setup import target_of
 from sim.world.link import LOST
 from sim.world.netbt import NAME_QUERY_BYTES, NAME_RESPONSE_BYTES
 from sim.world.ports import CountedPorts
@@ -72,7 +68,7 @@ from sim.world.stages import (
 )
 from sim.world.trace import NullTracer, Tracer
 
-__all__ = ["Tie", "eligible", "run_fast_trial"]
+__all__ = ["Tie", "eligible"]
 
 
 class Tie(Exception):
@@ -412,55 +408,3 @@ class _World:
             return 0
         self.now = until
         return SESSION_TIMEOUT_CODE
-
-
-def run_fast_trial(scenario: Scenario, policy: RetryPolicy, seed: int, trial: int,
-                   row: RowMaker = TrialResult) -> Row:
-    """Trial ``trial`` on the fast path (rule 1's trials only); ``Tie`` when it must fall
-    back to the event path (rule 3). ``row`` builds the row from its fields in order."""
-    plan = _plan_of(scenario)
-    world: _World
-    if scenario.faults:
-        # why: ``fast_faults`` builds on this module's world, so importing it at the top
-        # would be a cycle; the import is a dict look-up after the first trial.
-        from sim.trial.fast_faults import FaultWorld, fault_plan
-        world = FaultWorld(plan, fault_plan(scenario), seed, trial)
-    else:
-        world = _World(plan, seed, trial)
-    start = plan.start
-    rng: Any = None
-    if policy.jitter != "none":
-        rng = PcgStream(*stream_seeds(seed, trial, (STREAM_IDS["jitter"],))[0])
-    procedure = connect(policy, plan.target, rng, started_at=start, budget=budget_of(policy))
-    if start > 0:
-        world.now = world.now + start
-    effect = next(procedure)
-    send = procedure.send
-    while True:
-        kind = type(effect)
-        result: Result
-        if kind is AddConnection:
-            result = world.add_connection()
-        elif kind is Dial:
-            result = world.dial()
-        elif kind is Sleep:
-            result = world.sleep(effect.seconds)  # type: ignore[union-attr]
-        elif kind is HangUp:
-            result = world.hangup()
-        else:  # pragma: no cover - the procedure yields these four only
-            raise TypeError(f"the world cannot perform {effect!r}")
-        try:
-            effect = send(result)
-        except StopIteration as stop:
-            outcome = stop.value
-            break
-    connected = isinstance(outcome, Connected)
-    end = outcome.at
-    faults = world.finish(end)
-    pool = world.pool
-    held = end - world.port_since if world.port else 0.0
-    return row(
-        trial, seed, "connected" if connected else "gave_up", outcome.code, outcome.reason,
-        outcome.attempts, outcome.dials, end - start if connected else math.nan, end,
-        world.line_time + held, outcome.codes, faults, 1, int(connected), 0,
-        pool.busy_time(end) / (pool.capacity * end) if end > 0 else 0.0)

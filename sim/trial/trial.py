@@ -11,7 +11,8 @@ from sender.policy import RetryPolicy
 from sender.procedure import connect
 from sim.draws.streams import TrialStreams
 from sim.scenario.schema import Scenario
-from sim.trial.fast import Tie, eligible, run_fast_trial
+from sim.trial.fast import Tie, eligible
+from sim.trial.fast_run import run_fast_trial
 from sim.trial.fleet import run_fleet_trial
 from sim.trial.results import Row, RowTuple, TrialResult
 from sim.trial.setup import budget_of, target_of

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sender.policy import PRESETS, RetryPolicy
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import FaultSpec, Scenario
-from sim.trial.fast import Tie, eligible, run_fast_trial
+from sim.trial.fast import Tie, eligible
+from sim.trial.fast_run import run_fast_trial
 from sim.trial.trial import run_event_trial, run_trial
 from sim.world.trace import NULL_TRACER, Recorder
 from tests.helpers.sender_script import policies

@@ -18,7 +18,8 @@ from sender.policy import PRESETS, RetryPolicy
 from sim.scenario.loader import load_scenario
 from sim.scenario.schema import Scenario
 from sim.stats.summary import Summary
-from sim.trial.fast import Tie, eligible, run_fast_trial
+from sim.trial.fast import Tie, eligible
+from sim.trial.fast_run import run_fast_trial
 from sim.trial.results import ROW_FIELDS, RowTuple, TrialResult
 from sim.trial.trial import run_event_trial, run_trial, summary_row
 from sim.world.trace import NULL_TRACER, Recorder
