@@ -22,12 +22,12 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.real.bed import Unavailable, preflight
 from sim.scenario.loader import load_scenario
 from sim.studies.fit.censor import allowance, censor
 from sim.studies.fit.faults import screen
 from sim.studies.fit.fit import fit_lag
 from sim.studies.fit.logparse import parse_log
+from tests.helpers.real import NEEDS_TESTBED
 
 ROOT = Path(__file__).resolve().parents[2]
 WORLD = ROOT / "scenarios" / "real" / "lag-fit.toml"
@@ -35,16 +35,7 @@ TRUE_MEAN = 4.0
 CLOCK = "1999-03-12T10:00:00"
 
 
-def _why_not() -> str | None:
-    try:
-        preflight()
-    except Unavailable as error:
-        return str(error)
-    return None
-
-
-pytestmark = [pytest.mark.real,
-              pytest.mark.skipif(_why_not() is not None, reason=f"{_why_not()}")]
+pytestmark = NEEDS_TESTBED
 
 
 def _quiet(args: list[str]) -> tuple[int, str]:

@@ -12,27 +12,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
-from sim.real.bed import Testbed, Unavailable, preflight
+from sim.real.bed import Testbed
 from sim.real.run import run_real
 from sim.scenario.loader import load_scenario
 from sim.trial.trial import run_trial
+from tests.helpers.real import NEEDS_TESTBED
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "scenarios" / "real"
 
 
-def _why_not() -> str | None:
-    try:
-        preflight()
-    except Unavailable as error:
-        return str(error)
-    return None
-
-
-pytestmark = [pytest.mark.real,
-              pytest.mark.skipif(_why_not() is not None, reason=f"{_why_not()}")]
+pytestmark = NEEDS_TESTBED
 
 
 def _ours() -> tuple[list[str], list[str], list[str]]:

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.real.bed import MARKER, Unavailable, preflight, sweep_stale
+from sim.real.bed import MARKER, sweep_stale
+from tests.helpers.real import NEEDS_TESTBED
 
 ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "scenarios" / "real"
@@ -32,16 +33,7 @@ TMP = tempfile.gettempdir()
 START_BOUND, TRIAL_BOUND, GONE_BOUND = 60.0, 90.0, 15.0
 
 
-def _why_not() -> str | None:
-    try:
-        preflight()
-    except Unavailable as error:
-        return str(error)
-    return None
-
-
-pytestmark = [pytest.mark.real,
-              pytest.mark.skipif(_why_not() is not None, reason=f"{_why_not()}")]
+pytestmark = NEEDS_TESTBED
 
 _DAEMONS = ("smbd", "nmbd", "smbd-notifyd", "cleanupd", "smbd-cleanupd")
 

@@ -14,28 +14,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from sim.commands.real import _verdicts
-from sim.real.bed import Testbed, Unavailable, preflight
+from sim.real.bed import Testbed
 from sim.real.compare import compare
 from sim.real.run import run_real
 from sim.scenario.loader import load_scenario
 from sim.trial.trial import run_trial
+from tests.helpers.real import NEEDS_TESTBED
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _why_not() -> str | None:
-    try:
-        preflight()
-    except Unavailable as error:
-        return str(error)
-    return None
-
-
-pytestmark = [pytest.mark.real,
-              pytest.mark.skipif(_why_not() is not None, reason=f"{_why_not()}")]
+pytestmark = NEEDS_TESTBED
 
 
 def test_the_paired_comparison_flags_a_gate_judged_on_departure() -> None:
